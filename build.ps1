@@ -1,0 +1,151 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests and demonstrates MadvPS.
+.DESCRIPTION
+    Build  puts the importable module in out/MadvPS (dll, psd1, ps1xml, en-US).
+    Test   builds, runs the xunit tests and then the Pester tests in a fresh pwsh against
+           out/MadvPS, and ends with one line "N passed, N failed, N skipped".
+    Demo   starts the project's target program and pages out its largest mappings.
+    Clean  removes out/ and the projects' bin/ and obj/.
+.EXAMPLE
+    dotnet tool restore; dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Pester test files or folders to run instead of all of tests/Pester (Test only).
+    [string[]] $PesterPath
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'MadvPS'
+$TargetOut = Join-Path $Out 'target'
+$PesterVersion = '5.7.1'
+
+function Invoke-Native {
+    param([string] $Command, [string[]] $Arguments)
+    & $Command @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$Command $($Arguments -join ' ') failed with exit code $LASTEXITCODE." }
+}
+
+function Get-ModuleVersion {
+    $props = [xml](Get-Content -Raw (Join-Path $Root 'Directory.Build.props'))
+    $props.Project.PropertyGroup.VersionPrefix | Where-Object { $_ } | Select-Object -First 1
+}
+
+function Invoke-Build {
+    $version = Get-ModuleVersion
+    $manifest = Import-PowerShellDataFile (Join-Path $Root 'MadvPS.psd1')
+    if ($manifest.ModuleVersion -ne $version) {
+        throw "MadvPS.psd1 says ModuleVersion $($manifest.ModuleVersion) but Directory.Build.props says $version; Directory.Build.props is the one source: change the manifest to match."
+    }
+
+    Invoke-Native dotnet @('build', (Join-Path $Root 'src/MadvPS/MadvPS.csproj'), '-c', $Configuration, '--nologo', '-v', 'q', '-clp:NoSummary')
+    if (Test-Path $ModuleOut) { Remove-Item -Recurse -Force $ModuleOut }
+    New-Item -ItemType Directory -Force -Path (Join-Path $ModuleOut 'en-US') | Out-Null
+    $bin = Join-Path $Root "src/MadvPS/bin/$Configuration/net8.0"
+    Copy-Item (Join-Path $bin 'MadvPS.dll'), (Join-Path $bin 'MadvPS.pdb') $ModuleOut
+    Copy-Item (Join-Path $Root 'MadvPS.psd1') $ModuleOut
+    Copy-Item (Join-Path $Root 'src/MadvPS/*.ps1xml') $ModuleOut
+    $help = Join-Path $Root 'en-US'
+    if (Test-Path (Join-Path $help '*')) { Copy-Item (Join-Path $help '*') (Join-Path $ModuleOut 'en-US') }
+    Write-Host "Built $ModuleOut"
+}
+
+function Invoke-TargetBuild {
+    Invoke-Native dotnet @('build', (Join-Path $Root 'tests/MadvPS.Target/MadvPS.Target.csproj'), '-c', $Configuration, '--nologo', '-v', 'q', '-clp:NoSummary', '-o', $TargetOut)
+}
+
+function Get-PesterModule {
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'build/Pester.proj'), '--nologo', '-v', 'q')
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+    $psd1 = Join-Path $packages "pester/$PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $psd1)) { throw "Pester $PesterVersion was restored but $psd1 is missing." }
+    $psd1
+}
+
+# A fresh pwsh of the same installation: no profile, nothing imported, out/ first on the module path.
+function Invoke-FreshPwsh {
+    param([string] $File, [string[]] $Arguments)
+    $pwsh = Join-Path $PSHOME 'pwsh.dll'
+    $env:PSModulePath = "$Out$([IO.Path]::PathSeparator)$env:PSModulePath"
+    & ([Environment]::ProcessPath) $pwsh -NoProfile -NonInteractive -File $File @Arguments
+}
+
+function Invoke-Test {
+    Invoke-Build
+    Invoke-TargetBuild
+    $results = Join-Path $Out 'test-results'
+    if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+    New-Item -ItemType Directory -Path $results | Out-Null
+
+    $env:MADVPS_TARGET = Join-Path $TargetOut 'MadvPS.Target.dll'
+    $env:MADVPS_MODULE = Join-Path $ModuleOut 'MadvPS.psd1'
+
+    & dotnet test (Join-Path $Root 'tests/MadvPS.Tests/MadvPS.Tests.csproj') -c $Configuration --nologo `
+        --logger 'trx;LogFileName=xunit.trx' --logger 'console;verbosity=minimal' --results-directory $results
+    $trx = Join-Path $results 'xunit.trx'
+    $x = @{ Passed = 0; Failed = 0; Skipped = 0 }
+    if (Test-Path $trx) {
+        $counters = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
+        $x.Passed = [int]$counters.passed
+        $x.Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        $x.Skipped = [int]$counters.notExecuted
+    }
+    else {
+        Write-Warning 'xunit wrote no results: counting it as one failure.'
+        $x.Failed = 1
+    }
+    Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed, $($x.Skipped) skipped"
+
+    $pesterJson = Join-Path $results 'pester.json'
+    $paths = if ($PesterPath) { $PesterPath } else { @(Join-Path $Root 'tests/Pester') }
+    Invoke-FreshPwsh (Join-Path $Root 'tests/Pester/Run-Pester.ps1') @('-PesterModule', (Get-PesterModule), '-ResultFile', $pesterJson, '-Path', ($paths -join ','))
+    $p = @{ Passed = 0; Failed = 0; Skipped = 0 }
+    if (Test-Path $pesterJson) {
+        $counts = Get-Content -Raw $pesterJson | ConvertFrom-Json
+        $p.Passed = $counts.Passed; $p.Failed = $counts.Failed; $p.Skipped = $counts.Skipped
+    }
+    else {
+        Write-Warning 'Pester wrote no results: counting it as one failure.'
+        $p.Failed = 1
+    }
+    Write-Host "Pester: $($p.Passed) passed, $($p.Failed) failed, $($p.Skipped) skipped"
+
+    $passed = $x.Passed + $p.Passed
+    $failed = $x.Failed + $p.Failed
+    $skipped = $x.Skipped + $p.Skipped
+    Write-Host "$passed passed, $failed failed, $skipped skipped"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    Invoke-TargetBuild
+    Invoke-FreshPwsh (Join-Path $Root 'tests/Demo.ps1') @('-Target', (Join-Path $TargetOut 'MadvPS.Target.dll'))
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+function Invoke-Clean {
+    foreach ($path in @($Out) + (Get-ChildItem -Path $Root -Recurse -Directory -Include bin, obj | Select-Object -ExpandProperty FullName)) {
+        if (Test-Path $path) { Remove-Item -Recurse -Force $path }
+    }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+    'Clean' { Invoke-Clean }
+}

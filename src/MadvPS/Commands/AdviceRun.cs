@@ -1,0 +1,37 @@
+using System;
+using System.Management.Automation;
+using MadvPS.Core;
+
+namespace MadvPS.Commands;
+
+/// <summary>Runs a plan from a cmdlet: -Verbose for each call, progress when the work is long.</summary>
+internal static class AdviceRun
+{
+    private const int ProgressThreshold = 4096;
+
+    public static void Execute(PSCmdlet cmdlet, AdvicePlan plan, ProcessHandle handle, Func<bool> stopping)
+    {
+        var progress = new ProgressRecord(1, $"{plan.Advice} on process {handle.ProcessId}", "Advising ranges");
+        bool showProgress = plan.RangesToSend >= ProgressThreshold;
+        plan.Execute(
+            handle,
+            stopping,
+            call => cmdlet.WriteVerbose(
+                $"process_madvise(pidfd of {handle.ProcessId}, {call.Ranges} range(s), {plan.Advice}): {ErrorRecords.Bytes(call.BytesRequested)} requested, " +
+                (call.Result >= 0 ? $"{ErrorRecords.Bytes(call.Result)} advised" : $"-1 {Interop.LinuxErrorException.NameOf(call.Errno)}")),
+            showProgress
+                ? (done, total) =>
+                {
+                    progress.PercentComplete = (int)(100L * done / Math.Max(total, 1));
+                    progress.StatusDescription = $"{done} of {total} ranges";
+                    cmdlet.WriteProgress(progress);
+                }
+                : null);
+
+        if (showProgress)
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            cmdlet.WriteProgress(progress);
+        }
+    }
+}

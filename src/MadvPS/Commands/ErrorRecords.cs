@@ -1,0 +1,80 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using MadvPS.Core;
+using MadvPS.Interop;
+
+namespace MadvPS.Commands;
+
+/// <summary>
+/// Turns the core's failures into ErrorRecords: stable ids without values in them, a specific
+/// category, the input as target, and text that says what to do.
+/// </summary>
+internal static class ErrorRecords
+{
+    public static ErrorRecord ForProcess(ProcessAccessException e, object? target) => e.Failure switch
+    {
+        ProcessAccessFailure.NotFound => new ErrorRecord(e, "ProcessNotFound", ErrorCategory.ObjectNotFound, target ?? e.ProcessId),
+        ProcessAccessFailure.PermissionDenied => new ErrorRecord(e, "ProcessAccessDenied", ErrorCategory.PermissionDenied, target ?? e.ProcessId),
+        ProcessAccessFailure.Exited => new ErrorRecord(e, "ProcessExited", ErrorCategory.ObjectNotFound, target ?? e.ProcessId),
+        ProcessAccessFailure.IdentityChanged => new ErrorRecord(e, "ProcessIdentityMismatch", ErrorCategory.InvalidData, target ?? e.ProcessId),
+        _ => throw new ArgumentOutOfRangeException(nameof(e)),
+    };
+
+    public static ErrorRecord ForFormat(SmapsFormatException e, int processId) =>
+        new(e, "SmapsFormatInvalid", ErrorCategory.InvalidData, processId);
+
+    public static ErrorCategory CategoryOf(int errno) => (Errno)errno switch
+    {
+        Errno.EINVAL or Errno.EFAULT => ErrorCategory.InvalidArgument,
+        Errno.ESRCH or Errno.ENOENT or Errno.ENOMEM => ErrorCategory.ObjectNotFound,
+        Errno.EPERM or Errno.EACCES => ErrorCategory.PermissionDenied,
+        Errno.EINTR => ErrorCategory.OperationStopped,
+        Errno.EAGAIN or Errno.EBUSY => ErrorCategory.ResourceBusy,
+        Errno.ENOSYS or Errno.EOPNOTSUPP => ErrorCategory.NotImplemented,
+        _ => ErrorCategory.InvalidOperation,
+    };
+
+    /// <summary>What an errno means for one range given this advice, and what to do.</summary>
+    public static string ExplainRange(MemoryAdvice advice, int errno) => (Errno)errno switch
+    {
+        Errno.ENOMEM when advice == MemoryAdvice.Collapse =>
+            "Part of the range is not mapped, or no huge page could be allocated. Read the mappings again; for a huge page, free memory or compact it (/proc/sys/vm/compact_memory).",
+        Errno.ENOMEM => "Part of the range is not mapped: the process unmapped or remapped it after it was read. Read the mappings again.",
+        Errno.EINVAL => $"The kernel refused {advice} for this range. Likely: the mapping is locked, PFN-mapped or hugetlb (Cold, PageOut), Free or WipeOnFork on a file mapping, an unaligned start, or Collapse without an aligned 2 MiB block or with NoHugePage set. Get-MemoryAdviceSupport shows what this kernel allows.",
+        Errno.EACCES when advice == MemoryAdvice.Remove => "Remove works only on a shared, writable mapping.",
+        Errno.EPERM => "The range is sealed (mseal) or the advice needs a capability the caller lacks (HwPoison and SoftOffline need CAP_SYS_ADMIN).",
+        Errno.EAGAIN => "The kernel could not take the advice now (a page was busy). Try again.",
+        Errno.EBUSY => "The memory cgroup could not be charged for the huge page, or the range has too many empty page-table entries to collapse.",
+        _ => LinuxErrorException.Describe(errno) + ".",
+    };
+
+    /// <summary>What an errno means for a call the kernel refused as a whole.</summary>
+    public static string ExplainProcess(MemoryAdvice advice, int processId, int errno) => (Errno)errno switch
+    {
+        Errno.EPERM => $"Advising process {processId} needs CAP_SYS_NICE: run as root, or give the capability to pwsh (for example AmbientCapabilities=CAP_SYS_NICE in a systemd unit).",
+        Errno.EACCES => $"The kernel's ptrace access check (PTRACE_MODE_READ) on process {processId} failed: the caller must be able to read it (same user and a dumpable process, or CAP_SYS_PTRACE).",
+        Errno.EINVAL => $"The kernel refused {advice} for process {processId}. On Linux {KernelInfo.Version} another process may receive only {string.Join(", ", AdviceFacts.AllowedForOtherProcesses(KernelInfo.Version))}; see Get-MemoryAdviceSupport.",
+        Errno.ESRCH => $"Process {processId} has exited.",
+        Errno.ENOSYS => "This kernel has no process_madvise: it needs Linux 5.10 or later built with CONFIG_ADVISE_SYSCALLS.",
+        _ => $"process_madvise failed for process {processId}: {LinuxErrorException.NameOf(errno)} ({LinuxErrorException.Describe(errno)}).",
+    };
+
+    public static ErrorRecord ForWholeCall(ProcessAdviceException e, MemoryAdvice advice, int processId, object? target)
+    {
+        string message = ExplainProcess(advice, processId, e.Errno);
+        return new ErrorRecord(new InvalidOperationException(message, e), "ProcessAdviceRefused", CategoryOf(e.Errno), target ?? processId);
+    }
+
+    public static ErrorRecord AdviceNotAllowedForOtherProcess(MemoryAdvice advice, int processId, object? target)
+    {
+        AdviceFact fact = AdviceFacts.Of(advice);
+        string allowed = string.Join(", ", AdviceFacts.AllowedForOtherProcesses(KernelInfo.Version));
+        string why = fact.DestroysData ? $"{advice} destroys data, and the kernel never lets one process do that to another." : $"The kernel does not accept {advice} for another process on Linux {KernelInfo.Version}.";
+        return new ErrorRecord(
+            new InvalidOperationException($"{advice} cannot be given to process {processId}: {why} Another process may receive only {allowed}. Nothing was sent."),
+            "AdviceNotAllowedForOtherProcess", ErrorCategory.InvalidOperation, target ?? processId);
+    }
+
+    public static string Bytes(long bytes) => Display.Bytes(bytes);
+}

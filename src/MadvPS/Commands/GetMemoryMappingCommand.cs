@@ -1,0 +1,139 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Management.Automation;
+using MadvPS.Core;
+
+namespace MadvPS.Commands;
+
+/// <summary>Reads the mappings of processes from /proc/PID/smaps, or their totals from smaps_rollup.</summary>
+[Cmdlet(VerbsCommon.Get, "MemoryMapping", DefaultParameterSetName = ProcessSelector.IdSet)]
+[OutputType(typeof(MemoryMapping), ParameterSetName = new[] { ProcessSelector.IdSet, ProcessSelector.NameSet, ProcessSelector.InputObjectSet })]
+[OutputType(typeof(ProcessMemory))]
+public sealed class GetMemoryMappingCommand : PSCmdlet
+{
+    private WildcardPattern[]? _pathPatterns;
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSelector.IdSet)]
+    [Alias("ProcessId", "PID")]
+    [ValidateRange(1, int.MaxValue)]
+    public int[] Id { get; set; } = Array.Empty<int>();
+
+    [Parameter(Mandatory = true, ParameterSetName = ProcessSelector.NameSet)]
+    [Alias("ProcessName")]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ProcessSelector.InputObjectSet)]
+    public Process[] InputObject { get; set; } = Array.Empty<Process>();
+
+    /// <summary>Only mappings whose path matches one of these wildcard patterns.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Path { get; set; }
+
+    /// <summary>Only the mappings that contain one of these addresses.</summary>
+    [Parameter]
+    public ulong[]? Address { get; set; }
+
+    [Parameter]
+    public MappingKind[]? Kind { get; set; }
+
+    /// <summary>One total per process from smaps_rollup instead of one object per mapping.</summary>
+    [Parameter]
+    public SwitchParameter Rollup { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        if (Rollup && (Path is not null || Address is not null || Kind is not null))
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException("-Rollup gives one total per process; it cannot be combined with -Path, -Address or -Kind, which select mappings. Leave out -Rollup to select mappings."),
+                "RollupWithMappingFilter", ErrorCategory.InvalidArgument, null));
+        }
+
+        if (Path is not null)
+        {
+            _pathPatterns = Array.ConvertAll(Path, p => WildcardPattern.Get(p, WildcardOptions.None));
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        switch (ParameterSetName)
+        {
+            case ProcessSelector.NameSet:
+                foreach ((int id, string name) in ProcessSelector.ByName(this, Name))
+                {
+                    Read(id, id);
+                }
+
+                break;
+            case ProcessSelector.InputObjectSet:
+                foreach (Process process in InputObject)
+                {
+                    Read(process.Id, process);
+                }
+
+                break;
+            default:
+                foreach (int id in Id)
+                {
+                    Read(id, id);
+                }
+
+                break;
+        }
+    }
+
+    private void Read(int processId, object target)
+    {
+        try
+        {
+            ProcessStat stat = MappingReader.Describe(processId);
+            string name = ProcessNames.Resolve(processId, stat.Command);
+            if (Rollup)
+            {
+                if (MappingReader.ReadRollup(stat, name) is ProcessMemory totals)
+                {
+                    WriteObject(totals);
+                }
+
+                return;
+            }
+
+            foreach (MemoryMapping mapping in MappingReader.ReadMappings(stat, name))
+            {
+                if (Selected(mapping))
+                {
+                    WriteObject(mapping);
+                }
+            }
+        }
+        catch (ProcessAccessException e)
+        {
+            WriteError(ErrorRecords.ForProcess(e, target));
+        }
+        catch (SmapsFormatException e)
+        {
+            WriteError(ErrorRecords.ForFormat(e, processId));
+        }
+    }
+
+    private bool Selected(MemoryMapping mapping)
+    {
+        if (Kind is not null && Array.IndexOf(Kind, mapping.Kind) < 0)
+        {
+            return false;
+        }
+
+        if (Address is not null && !Array.Exists(Address, a => a >= mapping.Start && a < mapping.End))
+        {
+            return false;
+        }
+
+        return _pathPatterns is null || Array.Exists(_pathPatterns, p => p.IsMatch(mapping.Path));
+    }
+}

@@ -1,0 +1,188 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using MadvPS.Core;
+
+namespace MadvPS.Commands;
+
+/// <summary>
+/// Gives an advice to the ranges piped in (MemoryMapping objects, deserialized ones, CSV rows) or
+/// named with -Id, -Address and -Length, with process_madvise over a pidfd, many ranges a call.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "MemoryAdvice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(AdviceResult))]
+public sealed class InvokeMemoryAdviceCommand : PSCmdlet
+{
+    private readonly Dictionary<(int, ulong?, string?), Batch> _batches = new();
+    private readonly List<Batch> _order = new();
+    private volatile bool _stopping;
+    private volatile ProcessHandle? _current;
+
+    [Parameter(Mandatory = true, Position = 0)]
+    public MemoryAdvice Advice { get; set; }
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("ProcessId")]
+    [ValidateRange(1, int.MaxValue)]
+    public int Id { get; set; }
+
+    /// <summary>The first byte of the range; a MemoryMapping's Start.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Start")]
+    public ulong Address { get; set; }
+
+    /// <summary>The length of the range in bytes; a MemoryMapping's Size.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Size")]
+    [ValidateRange(1, long.MaxValue)]
+    public long Length { get; set; }
+
+    /// <summary>The start time the process had when the range was read; advice is refused if the PID now has another.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public ulong? ProcessStartTime { get; set; }
+
+    /// <summary>The boot id of the host the range was read on; advice is refused on any other host or boot.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? BootId { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public VmFlags? VmFlags { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public MappingKind? Kind { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [Alias("Path")]
+    [AllowEmptyString]
+    public string? MappingPath { get; set; }
+
+    /// <summary>Allows advice that destroys data (DontNeed, Free, Remove…) on the calling process itself.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var key = (Id, ProcessStartTime, BootId);
+        if (!_batches.TryGetValue(key, out Batch? batch))
+        {
+            batch = new Batch(Id, ProcessStartTime, BootId, new AdvicePlan(Advice));
+            _batches.Add(key, batch);
+            _order.Add(batch);
+        }
+
+        batch.Plan.Add(Address, Length, MappingPath ?? "", VmFlags, Kind);
+    }
+
+    protected override void EndProcessing()
+    {
+        foreach (Batch batch in _order)
+        {
+            if (_stopping)
+            {
+                return;
+            }
+
+            Advise(batch);
+        }
+    }
+
+    protected override void StopProcessing()
+    {
+        _stopping = true;
+        _current?.Resume();
+    }
+
+    private void Advise(Batch batch)
+    {
+        AdvicePlan plan = batch.Plan;
+        AdviceFact fact = AdviceFacts.Of(Advice);
+        bool self = batch.ProcessId == Environment.ProcessId;
+
+        if (!self && !AdviceFacts.AllowedForOtherProcess(Advice, KernelInfo.Version))
+        {
+            WriteError(ErrorRecords.AdviceNotAllowedForOtherProcess(Advice, batch.ProcessId, batch.ProcessId));
+            return;
+        }
+
+        if (self && fact.DestroysData && !Force)
+        {
+            WriteError(new ErrorRecord(
+                new InvalidOperationException($"{Advice} destroys the contents of the ranges in this PowerShell process ({batch.ProcessId}). Add -Force, and confirm, if that is what you want. Nothing was sent."),
+                "DestructiveAdviceNeedsForce", ErrorCategory.InvalidOperation, batch.ProcessId));
+            return;
+        }
+
+        ProcessHandle handle;
+        try
+        {
+            handle = ProcessHandle.Open(batch.ProcessId, batch.StartTime, batch.BootId);
+        }
+        catch (ProcessAccessException e)
+        {
+            WriteError(ErrorRecords.ForProcess(e, batch.ProcessId));
+            return;
+        }
+
+        using (handle)
+        {
+            string name = ProcessNames.Resolve(handle.ProcessId, handle.Stat.Command);
+            string action = $"{Advice} on {plan.RangesToSend} range(s), {ErrorRecords.Bytes(plan.BytesToSend)}" +
+                (plan.Ranges.Count > plan.RangesToSend ? $" ({plan.Ranges.Count - plan.RangesToSend} skipped)" : "");
+            string target = $"process {handle.ProcessId} ({name})";
+            if (!ShouldProcess(target, action))
+            {
+                return;
+            }
+
+            if (fact.DestroysData && !ConfirmedDestructive(target))
+            {
+                return;
+            }
+
+            _current = handle;
+            try
+            {
+                AdviceRun.Execute(this, plan, handle, () => _stopping);
+            }
+            catch (ProcessAdviceException e)
+            {
+                WriteError(ErrorRecords.ForWholeCall(e, Advice, handle.ProcessId, batch.ProcessId));
+                return;
+            }
+            finally
+            {
+                _current = null;
+            }
+
+            foreach (PlannedRange range in plan.Ranges)
+            {
+                AdviceResult result = AdviceResults.For(range, handle.ProcessId, name, Advice);
+                if (result.Status == AdviceStatus.Failed)
+                {
+                    WriteError(AdviceResults.RangeFailed(result, range.Outcome.Errno));
+                }
+
+                if (PassThru)
+                {
+                    WriteObject(result);
+                }
+            }
+        }
+    }
+
+    // Advice that destroys data asks even when $ConfirmPreference would not, unless -Confirm:$false.
+    private bool ConfirmedDestructive(string target)
+    {
+        if (MyInvocation.BoundParameters.TryGetValue("Confirm", out object? confirm) && confirm is SwitchParameter { IsPresent: false })
+        {
+            return true;
+        }
+
+        return ShouldContinue($"{Advice} destroys the contents of the ranges of {target}. Continue?", "Destructive memory advice");
+    }
+
+    private sealed record Batch(int ProcessId, ulong? StartTime, string? BootId, AdvicePlan Plan);
+}

@@ -1,0 +1,179 @@
+using System;
+using System.Diagnostics;
+using System.Management.Automation;
+using MadvPS.Core;
+
+namespace MadvPS.Commands;
+
+/// <summary>
+/// Advises a whole process, or its anonymous or file-backed part, in one go, the way Android's
+/// system server compacts idle apps; reports RSS and Swap before and after.
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "ProcessMadvise", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ProcessSelector.IdSet)]
+[OutputType(typeof(ProcessAdviceResult))]
+public sealed class SetProcessMadviseCommand : PSCmdlet
+{
+    private volatile bool _stopping;
+    private volatile ProcessHandle? _current;
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSelector.IdSet)]
+    [Alias("ProcessId", "PID")]
+    [ValidateRange(1, int.MaxValue)]
+    public int[] Id { get; set; } = Array.Empty<int>();
+
+    [Parameter(Mandatory = true, ParameterSetName = ProcessSelector.NameSet)]
+    [Alias("ProcessName")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ProcessSelector.InputObjectSet)]
+    public Process[] InputObject { get; set; } = Array.Empty<Process>();
+
+    /// <summary>Only the advices the kernel accepts for another process: Cold, PageOut, WillNeed, Collapse.</summary>
+    [Parameter(Mandatory = true)]
+    [ValidateSet(nameof(MemoryAdvice.Cold), nameof(MemoryAdvice.PageOut), nameof(MemoryAdvice.WillNeed), nameof(MemoryAdvice.Collapse), IgnoreCase = true)]
+    public MemoryAdvice Advice { get; set; }
+
+    [Parameter]
+    public MappingSelection MappingType { get; set; } = MappingSelection.All;
+
+    /// <summary>Stops the process (SIGSTOP) from the reading of its mappings until the advice is done.</summary>
+    [Parameter]
+    public SwitchParameter Freeze { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        switch (ParameterSetName)
+        {
+            case ProcessSelector.NameSet:
+                foreach ((int id, _) in ProcessSelector.ByName(this, Name))
+                {
+                    AdviseProcess(id, id);
+                }
+
+                break;
+            case ProcessSelector.InputObjectSet:
+                foreach (Process process in InputObject)
+                {
+                    AdviseProcess(process.Id, process);
+                }
+
+                break;
+            default:
+                foreach (int id in Id)
+                {
+                    AdviseProcess(id, id);
+                }
+
+                break;
+        }
+    }
+
+    protected override void StopProcessing()
+    {
+        _stopping = true;
+        _current?.Resume();
+    }
+
+    private void AdviseProcess(int processId, object target)
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        if (!AdviceFacts.AllowedForOtherProcess(Advice, KernelInfo.Version))
+        {
+            WriteError(ErrorRecords.AdviceNotAllowedForOtherProcess(Advice, processId, target));
+            return;
+        }
+
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            ProcessStat stat = MappingReader.Describe(processId);
+            using ProcessHandle handle = ProcessHandle.Open(processId, stat.StartTime, expectedBootId: null);
+            string name = ProcessNames.Resolve(processId, handle.Stat.Command);
+            _current = handle;
+            try
+            {
+                if (Freeze)
+                {
+                    handle.Freeze();
+                }
+
+                ProcessMemory? before = MappingReader.ReadRollup(handle.Stat, name);
+                var plan = new AdvicePlan(Advice);
+                foreach (MemoryMapping mapping in MappingReader.ReadMappings(handle.Stat, name))
+                {
+                    if (AdvicePolicy.Selects(MappingType, mapping.Kind))
+                    {
+                        plan.Add(mapping.Start, mapping.Size, mapping.Path, mapping.VmFlags, mapping.Kind);
+                    }
+                }
+
+                if (!ShouldProcess($"process {processId} ({name})", $"{Advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {ErrorRecords.Bytes(plan.BytesToSend)}"))
+                {
+                    return;
+                }
+
+                AdviceRun.Execute(this, plan, handle, () => _stopping);
+                bool frozen = handle.IsFrozenByUs;
+                handle.Resume();
+                ProcessMemory? after = MappingReader.ReadRollup(handle.Stat, name);
+
+                var result = new ProcessAdviceResult
+                {
+                    ProcessId = processId,
+                    ProcessName = name,
+                    Advice = Advice,
+                    MappingType = MappingType.ToString(),
+                    Frozen = frozen,
+                    Calls = plan.Calls,
+                    RssBefore = before?.Rss ?? 0,
+                    SwapBefore = before?.Swap ?? 0,
+                    RssAfter = after?.Rss ?? 0,
+                    SwapAfter = after?.Swap ?? 0,
+                };
+                foreach (PlannedRange range in plan.Ranges)
+                {
+                    result.RangesRequested++;
+                    result.BytesRequested += range.Length;
+                    result.BytesAdvised += range.Outcome.BytesAdvised;
+                    if (range.SkipReason is not null)
+                    {
+                        result.RangesSkipped++;
+                        WriteVerbose($"Skipped {range.Start:x}-{range.Start + (ulong)range.Length:x} {range.Path}: {range.SkipReason}");
+                    }
+                    else if (range.Outcome.Errno != 0)
+                    {
+                        result.RangesFailed++;
+                        WriteVerbose($"Failed {range.Start:x}-{range.Start + (ulong)range.Length:x} {range.Path}: {Interop.LinuxErrorException.NameOf(range.Outcome.Errno)}, {ErrorRecords.ExplainRange(Advice, range.Outcome.Errno)}");
+                    }
+                }
+
+                result.RssReclaimed = result.RssBefore - result.RssAfter;
+                result.Duration = clock.Elapsed;
+                WriteObject(result);
+            }
+            finally
+            {
+                _current = null;
+                handle.Resume();
+            }
+        }
+        catch (ProcessAccessException e)
+        {
+            WriteError(ErrorRecords.ForProcess(e, target));
+        }
+        catch (ProcessAdviceException e)
+        {
+            WriteError(ErrorRecords.ForWholeCall(e, Advice, processId, target));
+        }
+        catch (SmapsFormatException e)
+        {
+            WriteError(ErrorRecords.ForFormat(e, processId));
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using System;
+using System.Collections.Generic;
+using MadvPS.Interop;
+
+namespace MadvPS.Core;
+
+/// <summary>One range to advise; Index ties the outcome back to the caller's list.</summary>
+internal readonly record struct AdviceRange(ulong Start, long Length);
+
+/// <summary>What the kernel did with one range.</summary>
+internal struct RangeOutcome
+{
+    public long BytesAdvised;
+    /// <summary>0, or the errno of the first segment of the range the kernel refused.</summary>
+    public int Errno;
+    public bool Sent;
+}
+
+/// <summary>One process_madvise call, for -Verbose and for counting.</summary>
+internal readonly record struct AdviceCall(int Ranges, long BytesRequested, long Result, int Errno);
+
+/// <summary>
+/// A failure of the call as a whole (the process, the pidfd, the advice or a permission),
+/// as opposed to one range's.
+/// </summary>
+internal sealed class ProcessAdviceException : Exception
+{
+    public ProcessAdviceException(int errno, string message) : base(message)
+    {
+        Errno = errno;
+    }
+
+    public int Errno { get; }
+}
+
+/// <summary>
+/// Sends ranges to process_madvise in as few calls as the kernel allows and finds out what
+/// happened to each (mm/madvise.c, v6.19):
+/// <list type="bullet">
+/// <item>at most UIO_MAXIOV (1024) iovecs a call, else EINVAL;</item>
+/// <item>at most MAX_RW_COUNT (INT_MAX &amp; PAGE_MASK) bytes a call: import_iovec silently cuts the
+/// rest, so larger ranges are split and batches are kept below it;</item>
+/// <item>a call returns the sum of the iov_lens completed before the first failing iovec (5.18+),
+/// or -1 with errno if the first one fails; so after a short return the batch resumes at the
+/// failing range, which the next call reports alone.</item>
+/// </list>
+/// </summary>
+internal sealed class AdviceBatcher
+{
+    public const int MaxRangesPerCall = 1024;
+    public const long MaxBytesPerCall = int.MaxValue & ~0xFFFL;
+    private const int MaxRetriesAfterSignal = 3;
+
+    private readonly Func<ReadOnlyMemory<IoVec>, (long Result, int Errno)> _call;
+    private bool _callChecked;
+    private readonly Func<int>? _probe;
+
+    /// <param name="call">Makes one process_madvise call with the given iovecs.</param>
+    /// <param name="probe">
+    /// process_madvise with no iovec: it runs every check of the call as a whole and returns 0,
+    /// so an EINVAL, EPERM or EACCES that it repeats is the call's, not a range's. Returns the errno or 0.
+    /// </param>
+    internal AdviceBatcher(Func<ReadOnlyMemory<IoVec>, (long Result, int Errno)> call, Func<int>? probe)
+    {
+        _call = call;
+        _probe = probe;
+    }
+
+    internal static AdviceBatcher ForPidfd(SafePidfdHandle pidfd, MemoryAdvice advice) =>
+        new(
+            iovecs => (Libc.ProcessMadvise(pidfd, iovecs.Span, (int)advice, out int errno), errno),
+            () => Libc.ProcessMadvise(pidfd, ReadOnlySpan<IoVec>.Empty, (int)advice, out int errno) < 0 ? errno : 0);
+
+    public int Calls { get; private set; }
+
+    public event Action<AdviceCall>? CallMade;
+
+    /// <summary>Advises every range; returns one outcome per range, in order.</summary>
+    /// <param name="shouldStop">Checked between calls; ranges not yet sent stay unsent.</param>
+    /// <param name="progress">Called after each call with the number of ranges done.</param>
+    /// <exception cref="ProcessAdviceException">The call as a whole was refused (no range was advised by it).</exception>
+    public RangeOutcome[] Advise(IReadOnlyList<AdviceRange> ranges, Func<bool>? shouldStop = null, Action<int>? progress = null)
+    {
+        var outcomes = new RangeOutcome[ranges.Count];
+        List<(int Range, IoVec Vec)> segments = Segment(ranges);
+        var batch = new IoVec[Math.Min(MaxRangesPerCall, Math.Max(segments.Count, 1))];
+        int next = 0;
+        bool oneAtATime = false;
+        int interrupted = 0;
+
+        while (next < segments.Count)
+        {
+            if (shouldStop?.Invoke() == true)
+            {
+                return outcomes;
+            }
+
+            int count = 0;
+            long requested = 0;
+            while (next + count < segments.Count && count < MaxRangesPerCall && (!oneAtATime || count == 0))
+            {
+                long length = (long)segments[next + count].Vec.Length;
+                if (count > 0 && requested + length > MaxBytesPerCall)
+                {
+                    break;
+                }
+
+                batch[count] = segments[next + count].Vec;
+                requested += length;
+                count++;
+            }
+
+            (long result, int errno) = _call(batch.AsMemory(0, count));
+            Calls++;
+            CallMade?.Invoke(new AdviceCall(count, requested, result, errno));
+            if (result < 0 && errno == (int)Errno.EINTR && interrupted++ < MaxRetriesAfterSignal)
+            {
+                continue;
+            }
+
+            if (result < 0)
+            {
+                ThrowIfWholeCallFailed(errno, count);
+                if (errno == (int)Errno.EFAULT && count > 1)
+                {
+                    // One address outside user space fails the whole batch before any range is
+                    // advised; send the ranges one by one to find it.
+                    oneAtATime = true;
+                    continue;
+                }
+
+                ref RangeOutcome failed = ref outcomes[segments[next].Range];
+                failed.Sent = true;
+                if (failed.Errno == 0)
+                {
+                    failed.Errno = errno;
+                }
+
+                next++;
+            }
+            else
+            {
+                next = Credit(segments, next, count, result, outcomes);
+                _callChecked = true;
+            }
+
+            if (oneAtATime && count == 1 && result >= 0)
+            {
+                oneAtATime = false;
+            }
+
+            progress?.Invoke(next < segments.Count ? segments[next].Range : ranges.Count);
+        }
+
+        return outcomes;
+    }
+
+    // The kernel counts whole iovecs, so the result is a prefix sum of the batch.
+    private static int Credit(List<(int Range, IoVec Vec)> segments, int first, int count, long result, RangeOutcome[] outcomes)
+    {
+        long left = result;
+        int index = first;
+        while (index < first + count)
+        {
+            (int range, IoVec vec) = segments[index];
+            long length = (long)vec.Length;
+            if (length > left)
+            {
+                if (left > 0)
+                {
+                    // Not a whole iovec: the kernel no longer counts as 5.18 does. Keep what it did
+                    // and resume with the rest of this segment.
+                    outcomes[range].BytesAdvised += left;
+                    outcomes[range].Sent = true;
+                    segments[index] = (range, new IoVec { Base = vec.Base + (nuint)left, Length = vec.Length - (nuint)left });
+                }
+
+                return index;
+            }
+
+            outcomes[range].BytesAdvised += length;
+            outcomes[range].Sent = true;
+            left -= length;
+            index++;
+        }
+
+        return index;
+    }
+
+    private void ThrowIfWholeCallFailed(int errno, int count)
+    {
+        switch ((Errno)errno)
+        {
+            case Errno.ESRCH:
+                throw new ProcessAdviceException(errno, "The process has exited.");
+            case Errno.EBADF:
+                throw new ProcessAdviceException(errno, "The process's pidfd is no longer valid.");
+            case Errno.ENOSYS:
+                throw new ProcessAdviceException(errno, "This kernel has no process_madvise (Linux 5.10 or later, CONFIG_ADVISE_SYSCALLS).");
+            case Errno.EINVAL or Errno.EPERM or Errno.EACCES when !_callChecked && _probe is not null:
+                _callChecked = true;
+                int probeErrno = _probe();
+                if (probeErrno != 0)
+                {
+                    throw new ProcessAdviceException(probeErrno, "The kernel refused the call as a whole.");
+                }
+
+                break;
+        }
+    }
+
+    private static List<(int Range, IoVec Vec)> Segment(IReadOnlyList<AdviceRange> ranges)
+    {
+        var segments = new List<(int, IoVec)>(ranges.Count);
+        for (int i = 0; i < ranges.Count; i++)
+        {
+            ulong start = ranges[i].Start;
+            long left = ranges[i].Length;
+            while (left > 0)
+            {
+                long length = Math.Min(left, MaxBytesPerCall);
+                segments.Add((i, new IoVec { Base = (nuint)start, Length = (nuint)length }));
+                start += (ulong)length;
+                left -= length;
+            }
+        }
+
+        return segments;
+    }
+}

@@ -1,0 +1,59 @@
+using System;
+
+namespace MadvPS.Core;
+
+/// <summary>Which ranges an advice can take, decided before anything is sent.</summary>
+internal static class AdvicePolicy
+{
+    private const long HugePageSize = 2 * 1024 * 1024;
+
+    // x86_64 and arm64 put the kernel in the upper half; an iovec there fails the whole
+    // process_madvise call with EFAULT before any range is advised ([vsyscall] is one).
+    private const ulong UserSpaceEnd = 0x0100_0000_0000_0000;
+
+    /// <summary>Why the range is not sent, or null when it should be.</summary>
+    public static string? SkipReason(MemoryAdvice advice, ulong start, long length, VmFlags? flags, MappingKind? kind)
+    {
+        if (length <= 0)
+        {
+            return "The range is empty.";
+        }
+
+        if (kind == MappingKind.Vsyscall || start >= UserSpaceEnd || start + (ulong)length > UserSpaceEnd)
+        {
+            return "The range lies outside user space ([vsyscall]); the kernel would fail the whole call with EFAULT.";
+        }
+
+        AdviceFact fact = AdviceFacts.Of(advice);
+        if (fact.NeedsLruPages && flags is VmFlags f)
+        {
+            // can_madv_lru_vma() (mm/madvise.c): !(vm_flags & (VM_LOCKED|VM_PFNMAP|VM_HUGETLB)),
+            // and VM_IO mappings are PFN maps of device memory. The kernel answers EINVAL and
+            // stops walking the VMAs of that iovec.
+            if ((f & VmFlags.Locked) != 0) return $"{advice} does not apply to locked (mlocked) memory: VmFlags 'lo'.";
+            if ((f & VmFlags.PfnMap) != 0) return $"{advice} does not apply to PFN-mapped memory: VmFlags 'pf'.";
+            if ((f & VmFlags.HugeTlb) != 0) return $"{advice} does not apply to hugetlbfs memory: VmFlags 'ht'.";
+            if ((f & VmFlags.IO) != 0) return $"{advice} does not apply to device (I/O) memory: VmFlags 'io'.";
+        }
+
+        if (advice == MemoryAdvice.Collapse)
+        {
+            ulong alignedStart = (start + HugePageSize - 1) & ~(ulong)(HugePageSize - 1);
+            if (alignedStart + HugePageSize > start + (ulong)length)
+            {
+                return "Collapse needs a 2 MiB-aligned 2 MiB block inside the range; this range holds none.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether a mapping of this kind belongs to the anonymous or the file-backed part of a process, as Android's compaction splits them.</summary>
+    public static bool Selects(MappingSelection selection, MappingKind kind) => selection switch
+    {
+        MappingSelection.All => kind is not (MappingKind.Vsyscall or MappingKind.Vvar or MappingKind.Vdso or MappingKind.Special),
+        MappingSelection.Anonymous => kind is MappingKind.Anonymous or MappingKind.Heap or MappingKind.Stack or MappingKind.NamedAnonymous,
+        MappingSelection.File => kind is MappingKind.File or MappingKind.Memfd or MappingKind.SharedMemory,
+        _ => throw new ArgumentOutOfRangeException(nameof(selection)),
+    };
+}

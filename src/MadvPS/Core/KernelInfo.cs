@@ -1,0 +1,99 @@
+using System;
+using System.Globalization;
+using System.IO;
+
+namespace MadvPS.Core;
+
+/// <summary>The facts of the running kernel and of the calling process that decide what advice can do.</summary>
+internal static class KernelInfo
+{
+    private const int CapSysNice = 23;
+    private const int CapSysAdmin = 21;
+
+    private static Version? s_version;
+
+    /// <summary>The running kernel's version (the numeric part of /proc/sys/kernel/osrelease).</summary>
+    public static Version Version => s_version ??= ParseRelease(File.ReadAllText("/proc/sys/kernel/osrelease"));
+
+    public static string Release => File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+
+    internal static Version ParseRelease(string release)
+    {
+        var parts = new int[3];
+        int part = 0;
+        foreach (char c in release.Trim())
+        {
+            if (char.IsAsciiDigit(c))
+            {
+                parts[part] = parts[part] * 10 + (c - '0');
+            }
+            else if (c == '.' && part < 2)
+            {
+                part++;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        return new Version(parts[0], parts[1], parts[2]);
+    }
+
+    /// <summary>SwapTotal from /proc/meminfo, in bytes.</summary>
+    public static long SwapTotal => MeminfoBytes("SwapTotal:");
+
+    public static long SwapFree => MeminfoBytes("SwapFree:");
+
+    /// <summary>The bracketed mode of /sys/kernel/mm/transparent_hugepage/enabled (always, madvise or never).</summary>
+    public static string TransparentHugePages
+    {
+        get
+        {
+            try
+            {
+                string text = File.ReadAllText("/sys/kernel/mm/transparent_hugepage/enabled");
+                int open = text.IndexOf('[');
+                int close = text.IndexOf(']');
+                return open >= 0 && close > open ? text.Substring(open + 1, close - open - 1) : text.Trim();
+            }
+            catch (IOException)
+            {
+                return "unavailable";
+            }
+        }
+    }
+
+    public static bool HasCapSysNice => HasEffectiveCapability(CapSysNice);
+
+    public static bool HasCapSysAdmin => HasEffectiveCapability(CapSysAdmin);
+
+    private static bool HasEffectiveCapability(int capability)
+    {
+        foreach (string line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("CapEff:", StringComparison.Ordinal))
+            {
+                ulong mask = ulong.Parse(line.AsSpan(7).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                return (mask & (1UL << capability)) != 0;
+            }
+        }
+
+        return false;
+    }
+
+    private static long MeminfoBytes(string key)
+    {
+        foreach (string line in File.ReadLines("/proc/meminfo"))
+        {
+            if (line.StartsWith(key, StringComparison.Ordinal))
+            {
+                ReadOnlySpan<char> value = line.AsSpan(key.Length).Trim();
+                int space = value.IndexOf(' ');
+                return long.Parse(space < 0 ? value : value.Slice(0, space), CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return 0;
+    }
+}

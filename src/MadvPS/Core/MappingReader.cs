@@ -1,0 +1,176 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+
+namespace MadvPS.Core;
+
+/// <summary>Reads a process's mappings from /proc, one object per smaps entry, as they are parsed.</summary>
+internal static class MappingReader
+{
+    /// <summary>The process as it is now, or a NotFound error.</summary>
+    public static ProcessStat Describe(int processId) =>
+        ProcessStat.TryRead(processId)
+        ?? throw new ProcessAccessException(ProcessAccessFailure.NotFound, processId, $"No process has the ID {processId}.");
+
+    /// <summary>
+    /// Streams the mappings of /proc/PID/smaps. A process that exits part way through yields the
+    /// mappings read so far and then an Exited error; a kernel thread (no mm) yields nothing.
+    /// </summary>
+    public static IEnumerable<MemoryMapping> ReadMappings(ProcessStat process, string processName, string? procRoot = null)
+    {
+        string bootId = ProcessIdentity.CurrentBootId;
+        using FileStream stream = Open(process.ProcessId, "smaps", procRoot);
+        var parser = new SmapsParser(stream, expectVmFlags: true);
+        while (true)
+        {
+            SmapsEntry entry;
+            try
+            {
+                if (!parser.TryReadEntry(out entry))
+                {
+                    break;
+                }
+            }
+            catch (IOException e)
+            {
+                throw Exited(process, e);
+            }
+            catch (SmapsFormatException e) when (!StillRunning(process))
+            {
+                throw Exited(process, e);
+            }
+
+            yield return ToMapping(entry, process, processName, bootId);
+        }
+
+        // seq_file stops at an entry boundary when the mm goes away, so a clean end does not
+        // prove the list is whole: the process must still be the one that was opened.
+        if (!StillRunning(process))
+        {
+            throw Exited(process, null);
+        }
+    }
+
+    /// <summary>Reads /proc/PID/smaps_rollup; null for a kernel thread (no mm, an empty file).</summary>
+    public static ProcessMemory? ReadRollup(ProcessStat process, string processName)
+    {
+        using FileStream stream = Open(process.ProcessId, "smaps_rollup", null);
+        var parser = new SmapsParser(stream, expectVmFlags: false);
+        try
+        {
+            if (!parser.TryReadEntry(out SmapsEntry entry))
+            {
+                return null;
+            }
+
+            long[] s = entry.Sizes;
+            return new ProcessMemory
+            {
+                ProcessId = process.ProcessId,
+                ProcessName = processName,
+                ProcessStartTime = process.StartTime,
+                BootId = ProcessIdentity.CurrentBootId,
+                Rss = s[(int)SmapsField.Rss],
+                Pss = s[(int)SmapsField.Pss],
+                PssDirty = s[(int)SmapsField.PssDirty],
+                PssAnon = s[(int)SmapsField.PssAnon],
+                PssFile = s[(int)SmapsField.PssFile],
+                PssShmem = s[(int)SmapsField.PssShmem],
+                SharedClean = s[(int)SmapsField.SharedClean],
+                SharedDirty = s[(int)SmapsField.SharedDirty],
+                PrivateClean = s[(int)SmapsField.PrivateClean],
+                PrivateDirty = s[(int)SmapsField.PrivateDirty],
+                Referenced = s[(int)SmapsField.Referenced],
+                Anonymous = s[(int)SmapsField.Anonymous],
+                Ksm = s[(int)SmapsField.Ksm],
+                LazyFree = s[(int)SmapsField.LazyFree],
+                AnonHugePages = s[(int)SmapsField.AnonHugePages],
+                ShmemPmdMapped = s[(int)SmapsField.ShmemPmdMapped],
+                FilePmdMapped = s[(int)SmapsField.FilePmdMapped],
+                SharedHugetlb = s[(int)SmapsField.SharedHugetlb],
+                PrivateHugetlb = s[(int)SmapsField.PrivateHugetlb],
+                Swap = s[(int)SmapsField.Swap],
+                SwapPss = s[(int)SmapsField.SwapPss],
+                Locked = s[(int)SmapsField.Locked],
+            };
+        }
+        catch (Exception e) when (e is IOException or SmapsFormatException && !StillRunning(process))
+        {
+            throw Exited(process, e);
+        }
+    }
+
+    internal static MemoryMapping ToMapping(SmapsEntry entry, ProcessStat process, string processName, string bootId)
+    {
+        long[] s = entry.Sizes;
+        return new MemoryMapping
+        {
+            ProcessId = process.ProcessId,
+            ProcessName = processName,
+            ProcessStartTime = process.StartTime,
+            BootId = bootId,
+            Start = entry.Start,
+            End = entry.End,
+            Size = (long)(entry.End - entry.Start),
+            Permissions = entry.Permissions,
+            Offset = entry.Offset,
+            Device = entry.Device,
+            Inode = entry.Inode,
+            Path = entry.Path,
+            Kind = entry.Kind,
+            IsDeleted = entry.IsDeleted,
+            KernelPageSize = s[(int)SmapsField.KernelPageSize],
+            MMUPageSize = s[(int)SmapsField.MMUPageSize],
+            Rss = s[(int)SmapsField.Rss],
+            Pss = s[(int)SmapsField.Pss],
+            PssDirty = s[(int)SmapsField.PssDirty],
+            SharedClean = s[(int)SmapsField.SharedClean],
+            SharedDirty = s[(int)SmapsField.SharedDirty],
+            PrivateClean = s[(int)SmapsField.PrivateClean],
+            PrivateDirty = s[(int)SmapsField.PrivateDirty],
+            Referenced = s[(int)SmapsField.Referenced],
+            Anonymous = s[(int)SmapsField.Anonymous],
+            Ksm = s[(int)SmapsField.Ksm],
+            LazyFree = s[(int)SmapsField.LazyFree],
+            AnonHugePages = s[(int)SmapsField.AnonHugePages],
+            ShmemPmdMapped = s[(int)SmapsField.ShmemPmdMapped],
+            FilePmdMapped = s[(int)SmapsField.FilePmdMapped],
+            SharedHugetlb = s[(int)SmapsField.SharedHugetlb],
+            PrivateHugetlb = s[(int)SmapsField.PrivateHugetlb],
+            Swap = s[(int)SmapsField.Swap],
+            SwapPss = s[(int)SmapsField.SwapPss],
+            Locked = s[(int)SmapsField.Locked],
+            ThpEligible = entry.ThpEligible,
+            ProtectionKey = entry.ProtectionKey,
+            VmFlags = entry.VmFlags,
+            UnknownVmFlags = entry.UnknownVmFlags,
+        };
+    }
+
+    private static bool StillRunning(ProcessStat process) =>
+        ProcessStat.TryRead(process.ProcessId) is ProcessStat now && now.StartTime == process.StartTime && now.State != 'Z' && now.State != 'X';
+
+    private static ProcessAccessException Exited(ProcessStat process, Exception? inner) =>
+        new(ProcessAccessFailure.Exited, process.ProcessId,
+            $"Process {process.ProcessId} ({process.Command}) exited while its mappings were read; what was read before may be incomplete.", inner);
+
+    private static FileStream Open(int processId, string file, string? procRoot)
+    {
+        string path = $"{procRoot ?? "/proc"}/{processId}/{file}";
+        try
+        {
+            // No FileStream buffer: the parser reads large blocks itself, and each read() makes
+            // the kernel walk as many VMAs as fit.
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ProcessAccessException(ProcessAccessFailure.PermissionDenied, processId,
+                $"Access to {path} was denied: reading another user's process needs ptrace read access (root, CAP_SYS_PTRACE, or the same user within the Yama ptrace_scope).", e);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ProcessAccessException(ProcessAccessFailure.NotFound, processId, $"No process has the ID {processId}.", e);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System;
+using System.Globalization;
+using System.IO;
+
+namespace MadvPS.Core;
+
+/// <summary>
+/// What makes a process the one a user saw: its PID, its start time in clock ticks after boot
+/// (/proc/PID/stat field 22) and the boot it ran in. A PID is reused; the three together are not.
+/// </summary>
+internal readonly record struct ProcessIdentity(int ProcessId, ulong StartTime, string BootId)
+{
+    private static string? s_bootId;
+
+    /// <summary>This host's boot id, read once.</summary>
+    public static string CurrentBootId =>
+        s_bootId ??= File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
+}
+
+/// <summary>What /proc/PID/stat says of a process.</summary>
+internal readonly record struct ProcessStat(int ProcessId, string Command, char State, ulong StartTime)
+{
+    public bool IsStopped => State is 'T' or 't';
+
+    public ProcessIdentity Identity => new(ProcessId, StartTime, ProcessIdentity.CurrentBootId);
+
+    /// <summary>Reads /proc/PID/stat; null when no such process exists.</summary>
+    public static ProcessStat? TryRead(int processId)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{processId}/stat");
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (IOException e) when (e.HResult == (int)Interop.Errno.ESRCH)
+        {
+            return null;
+        }
+
+        return Parse(processId, text);
+    }
+
+    /// <summary>
+    /// The command is between the first '(' and the last ')': it may itself hold spaces and
+    /// parentheses. Field 3 (state) follows, and starttime is field 22 (proc_pid_stat(5)).
+    /// </summary>
+    public static ProcessStat Parse(int processId, string text)
+    {
+        int open = text.IndexOf('(');
+        int close = text.LastIndexOf(')');
+        if (open < 0 || close < open || close + 2 >= text.Length)
+        {
+            throw new FormatException($"/proc/{processId}/stat is not in the form 'pid (comm) state ...'.");
+        }
+
+        string command = text.Substring(open + 1, close - open - 1);
+        string[] fields = text.Substring(close + 2).Split(' ');
+        const int startTimeIndex = 22 - 3;
+        if (fields.Length <= startTimeIndex)
+        {
+            throw new FormatException($"/proc/{processId}/stat has fewer than 22 fields.");
+        }
+
+        return new ProcessStat(
+            processId,
+            command,
+            fields[0][0],
+            ulong.Parse(fields[startTimeIndex], NumberStyles.None, CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,24 @@
+namespace MadvPS.Interop;
+
+/// <summary>The Linux errno values the module distinguishes (asm-generic/errno-base.h, errno.h).</summary>
+public enum Errno
+{
+    None = 0,
+    EPERM = 1,
+    ENOENT = 2,
+    ESRCH = 3,
+    EINTR = 4,
+    EIO = 5,
+    EBADF = 9,
+    EAGAIN = 11,
+    ENOMEM = 12,
+    EACCES = 13,
+    EFAULT = 14,
+    EBUSY = 16,
+    EINVAL = 22,
+    EMFILE = 24,
+    ENOSPC = 28,
+    ENAMETOOLONG = 36,
+    ENOSYS = 38,
+    EOPNOTSUPP = 95,
+}

@@ -1,0 +1,29 @@
+using System;
+using System.Globalization;
+
+namespace MadvPS;
+
+/// <summary>How the format views show sizes and addresses; public so views of deserialized objects can call it too.</summary>
+public static class Display
+{
+    private static readonly string[] s_units = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+
+    /// <summary>Bytes in binary units: 512 B, 4 KiB, 1.5 MiB.</summary>
+    public static string Bytes(long bytes)
+    {
+        double value = bytes;
+        int unit = 0;
+        while (Math.Abs(value) >= 1024 && unit < s_units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return unit == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{bytes} B")
+            : string.Create(CultureInfo.InvariantCulture, $"{value:0.#} {s_units[unit]}");
+    }
+
+    /// <summary>An address in hex, as /proc prints it.</summary>
+    public static string Address(ulong address) => address.ToString("x", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,29 @@
+using System;
+
+namespace MadvPS;
+
+/// <summary>What Set-ProcessMadvise did to one process.</summary>
+public sealed class ProcessAdviceResult
+{
+    public int ProcessId { get; set; }
+    public string ProcessName { get; set; } = "";
+    public MemoryAdvice Advice { get; set; }
+    public string MappingType { get; set; } = "";
+    public int RangesRequested { get; set; }
+    public long BytesRequested { get; set; }
+    public long BytesAdvised { get; set; }
+    public int RangesSkipped { get; set; }
+    public int RangesFailed { get; set; }
+    /// <summary>How many process_madvise calls were made.</summary>
+    public int Calls { get; set; }
+    public long RssBefore { get; set; }
+    public long RssAfter { get; set; }
+    public long SwapBefore { get; set; }
+    public long SwapAfter { get; set; }
+    /// <summary>RssBefore minus RssAfter.</summary>
+    public long RssReclaimed { get; set; }
+    public bool Frozen { get; set; }
+    public TimeSpan Duration { get; set; }
+
+    public override string ToString() => $"{ProcessName} ({ProcessId}) {Advice}";
+}

@@ -1,0 +1,21 @@
+# Runs the Pester suites in this fresh pwsh and writes the counts for build.ps1 to add up.
+param(
+    [Parameter(Mandatory)] [string] $PesterModule,
+    [Parameter(Mandatory)] [string] $ResultFile,
+    [Parameter(Mandatory)] [string] $Path
+)
+$ErrorActionPreference = 'Stop'
+Import-Module $PesterModule -Force
+$configuration = New-PesterConfiguration
+$configuration.Run.Path = $Path -split ','
+$configuration.Run.PassThru = $true
+$configuration.Output.Verbosity = 'Normal'
+$configuration.Should.ErrorAction = 'Continue'
+$result = Invoke-Pester -Configuration $configuration
+# Containers that fail outside a test (a broken BeforeAll, a parse error) count as failures too.
+$failedBlocks = @($result.FailedBlocks).Count + @($result.FailedContainers).Count
+[pscustomobject]@{
+    Passed  = $result.PassedCount
+    Failed  = $result.FailedCount + $failedBlocks
+    Skipped = $result.SkippedCount + $result.NotRunCount
+} | ConvertTo-Json | Set-Content -Path $ResultFile
