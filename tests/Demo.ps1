@@ -12,6 +12,7 @@ try {
     Get-MemoryMapping -Id $t.Id | Sort-Object Rss -Descending | Select-Object -First 6 | Format-Table | Out-Host
 
     $before = Get-MemoryMapping -Id $t.Id -Rollup
+    $checksumBefore = $t.Checksum('')
     Write-Host 'Preview:' -ForegroundColor Cyan
     Get-MemoryMapping -Id $t.Id | Where-Object Rss -GT 1MB | Invoke-MemoryAdvice -Advice PageOut -WhatIf
 
@@ -26,7 +27,9 @@ try {
         Format-Table When, @{ n = 'Rss'; e = { [MadvPS.Display]::Bytes($_.Rss) } }, @{ n = 'PssFile'; e = { [MadvPS.Display]::Bytes($_.PssFile) } },
             @{ n = 'PssAnon'; e = { [MadvPS.Display]::Bytes($_.PssAnon) } }, @{ n = 'Swap'; e = { [MadvPS.Display]::Bytes($_.Swap) } } | Out-Host
     if ($swap -eq 0) { Write-Host 'No swap on this host: PageOut reclaimed the file-backed pages; anonymous pages stay until swap exists.' }
-    Write-Host ('Reclaimed {0}; the target''s data is {1}.' -f [MadvPS.Display]::Bytes($before.Rss - $after.Rss), $(if ($t.Checksum('anon')) { 'intact (it reads back)' }))
+    $intact = $t.Checksum('') -eq $checksumBefore
+    Write-Host ('Reclaimed {0}; the target''s data {1}.' -f [MadvPS.Display]::Bytes($before.Rss - $after.Rss), $(if ($intact) { 'reads back unchanged' } else { 'CHANGED' }))
+    if (-not $intact) { exit 1 }
 }
 finally {
     $t.Stop()
