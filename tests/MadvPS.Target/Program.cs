@@ -3,6 +3,9 @@
 // It maps its regions after it starts (so it owns every page: nothing is shared with a parent
 // through fork, and PageOut and Cold may reclaim them), fills them with a pattern, prints one
 // line per region and "ready", then answers commands on standard input:
+// Regions (options): --anon-mib, --file-mib (private file mapping), --shared-file-mib, --memfd-mib,
+// --locked-mib (three mappings, the middle one mlocked), --huge-mib (2 MiB aligned), --mappings N
+// (N VMAs), --reserve-mib (mapped, never touched).
 //   checksum [REGION]     a 64-bit FNV-1a hash of a region (or of all), read through the mapping
 //   resident REGION       bytes of the region resident in RAM (mincore)
 //   touch REGION          reads every page of the region again
@@ -23,7 +26,7 @@ namespace MadvPS.Target;
 internal static unsafe partial class Program
 {
     private const int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2;
-    private const int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
+    private const int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
     private const int O_RDWR = 2;
 
     private static readonly Dictionary<string, (IntPtr Address, long Length)> s_regions = new();
@@ -71,6 +74,7 @@ internal static unsafe partial class Program
         if (options.LockedMiB > 0) AddLocked(options.LockedMiB << 20);
         if (options.HugeMiB > 0) AddHugeAligned("huge", options.HugeMiB << 20);
         if (options.Mappings > 0) AddManyMappings("many", options.Mappings);
+        if (options.ReserveMiB > 0) Add("reserve", Map(options.ReserveMiB << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1), options.ReserveMiB << 20);
 
         foreach (string name in s_order)
         {
@@ -238,6 +242,10 @@ internal static unsafe partial class Program
         const long huge = 2 << 20;
         IntPtr reserve = Map(length + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
         long aligned = ((long)reserve + huge - 1) & ~(huge - 1);
+        // Trim the reservation so that the mapping is exactly the aligned region.
+        if (aligned > (long)reserve) munmap(reserve, (nuint)(aligned - (long)reserve));
+        long tail = (long)reserve + length + huge - (aligned + length);
+        if (tail > 0) munmap((IntPtr)(aligned + length), (nuint)tail);
         Fill((IntPtr)aligned, length, 5);
         Add(name, (IntPtr)aligned, length);
     }
@@ -263,7 +271,7 @@ internal static unsafe partial class Program
         ulong hash = 0xcbf29ce484222325UL;
         foreach (string name in names)
         {
-            if (name == "many") continue;
+            if (name is "many" or "reserve") continue;
             (IntPtr address, long length) = s_regions[name];
             ulong* words = (ulong*)address;
             for (long i = 0; i < length / 8; i++)
@@ -333,7 +341,7 @@ internal static unsafe partial class Program
 
     private sealed class Options
     {
-        public long AnonMiB, FileMiB, SharedFileMiB, MemfdMiB, LockedMiB, HugeMiB;
+        public long AnonMiB, FileMiB, SharedFileMiB, MemfdMiB, LockedMiB, HugeMiB, ReserveMiB;
         public int Mappings;
         public string? Directory;
 
@@ -351,6 +359,7 @@ internal static unsafe partial class Program
                     case "--memfd-mib": o.MemfdMiB = long.Parse(value, CultureInfo.InvariantCulture); i++; break;
                     case "--locked-mib": o.LockedMiB = long.Parse(value, CultureInfo.InvariantCulture); i++; break;
                     case "--huge-mib": o.HugeMiB = long.Parse(value, CultureInfo.InvariantCulture); i++; break;
+                    case "--reserve-mib": o.ReserveMiB = long.Parse(value, CultureInfo.InvariantCulture); i++; break;
                     case "--mappings": o.Mappings = int.Parse(value, CultureInfo.InvariantCulture); i++; break;
                     case "--dir": o.Directory = value; i++; break;
                     default: throw new ArgumentException($"unknown option {args[i]}");

@@ -37,13 +37,13 @@ function Start-TestTarget {
     #>
     param(
         [long] $AnonMiB, [long] $FileMiB, [long] $SharedFileMiB, [long] $MemfdMiB,
-        [long] $LockedMiB, [long] $HugeMiB, [int] $Mappings,
+        [long] $LockedMiB, [long] $HugeMiB, [long] $ReserveMiB, [int] $Mappings,
         [string] $User
     )
     $dll = $env:MADVPS_TARGET
     if (-not $dll -or -not (Test-Path $dll)) { throw 'MADVPS_TARGET does not name the built target program: run the tests through build.ps1 Test.' }
     $arguments = [System.Collections.Generic.List[string]]::new()
-    foreach ($option in @{ 'anon-mib' = $AnonMiB; 'file-mib' = $FileMiB; 'shared-file-mib' = $SharedFileMiB; 'memfd-mib' = $MemfdMiB; 'locked-mib' = $LockedMiB; 'huge-mib' = $HugeMiB; 'mappings' = $Mappings }.GetEnumerator()) {
+    foreach ($option in @{ 'anon-mib' = $AnonMiB; 'file-mib' = $FileMiB; 'shared-file-mib' = $SharedFileMiB; 'memfd-mib' = $MemfdMiB; 'locked-mib' = $LockedMiB; 'huge-mib' = $HugeMiB; 'reserve-mib' = $ReserveMiB; 'mappings' = $Mappings }.GetEnumerator()) {
         if ($option.Value -gt 0) { $arguments.Add("--$($option.Key)"); $arguments.Add([string]$option.Value) }
     }
     $dotnet = [Environment]::ProcessPath
@@ -78,6 +78,37 @@ function Start-TestTarget {
     $target
 }
 
+function Enable-TestSwap {
+    <#
+    .SYNOPSIS
+        Adds a swap file of the test's own (root only); returns its path, or $null with the reason in -Because.
+    #>
+    param([int] $MiB = 256)
+    if ((id -u) -ne 0) { return $null }
+    $path = "/var/tmp/madvps-test-swap-$PID"
+    & fallocate -l "$($MiB)M" $path 2>&1 | Out-Null
+    if ($LASTEXITCODE -ne 0) { & dd if=/dev/zero of=$path bs=1M count=$MiB status=none }
+    & chmod 600 $path
+    & mkswap $path 2>&1 | Out-Null
+    & swapon $path 2>&1 | Out-Null
+    if ($LASTEXITCODE -ne 0) { Remove-Item -Force $path -ErrorAction SilentlyContinue; return $null }
+    $path
+}
+
+function Disable-TestSwap {
+    param([string] $Path)
+    if (-not $Path) { return }
+    & swapoff $Path 2>&1 | Out-Null
+    Remove-Item -Force $Path -ErrorAction SilentlyContinue
+}
+
+function Get-ProcessState {
+    # The state letter of /proc/PID/stat (R, S, T, ...).
+    param([int] $Id)
+    $stat = Get-Content -Raw "/proc/$Id/stat"
+    $stat.Substring($stat.LastIndexOf(')') + 2, 1)
+}
+
 function Get-TargetMapping {
     # The mappings of a target region (a region may span several VMAs).
     param([Parameter(Mandatory)] $Target, [Parameter(Mandatory)] [string] $Region)
@@ -85,4 +116,4 @@ function Get-TargetMapping {
     Get-MemoryMapping -Id $Target.Id | Where-Object { $_.Start -lt $r.End -and $_.End -gt $r.Start }
 }
 
-Export-ModuleMember -Function Start-TestTarget, Get-TargetMapping
+Export-ModuleMember -Function Start-TestTarget, Get-TargetMapping, Enable-TestSwap, Disable-TestSwap, Get-ProcessState

@@ -109,7 +109,7 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                 {
                     if (AdvicePolicy.Selects(MappingType, mapping.Kind))
                     {
-                        plan.Add(mapping.Start, mapping.Size, mapping.Path, mapping.VmFlags, mapping.Kind);
+                        plan.Add(mapping.Start, mapping.Size, mapping.Path, mapping.VmFlags, mapping.Kind, mapping.Rss);
                     }
                 }
 

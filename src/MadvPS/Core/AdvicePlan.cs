@@ -26,14 +26,14 @@ internal sealed class AdvicePlan
     public long BytesToSend { get; private set; }
     public int Calls { get; private set; }
 
-    public void Add(ulong start, long length, string path, VmFlags? flags, MappingKind? kind)
+    public void Add(ulong start, long length, string path, VmFlags? flags, MappingKind? kind, long? resident = null)
     {
         var range = new PlannedRange
         {
             Start = start,
             Length = length,
             Path = path,
-            SkipReason = AdvicePolicy.SkipReason(Advice, start, length, flags, kind),
+            SkipReason = AdvicePolicy.SkipReason(Advice, start, length, flags, kind, resident),
         };
         Ranges.Add(range);
         if (range.SkipReason is null)

@@ -1,0 +1,398 @@
+# Invoke-MemoryAdvice, Set-ProcessMadvise and Get-MemoryAdviceSupport on the project's target
+# program: each test measures what the kernel did (RSS, Swap, Referenced, AnonHugePages, page
+# cache residency) and that the target's data is unchanged.
+BeforeAll {
+    Import-Module $env:MADVPS_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+
+    function Get-RegionMapping($Target, [string] $Region) {
+        Get-MemoryMapping -Id $Target.Id -Address $Target.Region($Region).Start
+    }
+}
+
+Describe 'PageOut of file-backed memory, without swap' {
+    BeforeAll {
+        $t = Start-TestTarget -FileMiB 16 -SharedFileMiB 8 -AnonMiB 4
+    }
+    AfterAll { $t.Stop() }
+
+    It 'drops the RSS of the mappings piped in to near zero and keeps the data' {
+        $checksum = $t.Checksum('')
+        $before = Get-RegionMapping $t 'file'
+        $before.Rss | Should -BeGreaterOrEqual 16MB
+
+        $results = Get-RegionMapping $t 'file' | Invoke-MemoryAdvice -Advice PageOut -PassThru
+
+        $results | Should -HaveCount 1
+        $results.Status | Should -Be 'Advised'
+        $results.BytesAdvised | Should -Be $before.Size
+        $after = Get-RegionMapping $t 'file'
+        $after.Rss | Should -BeLessThan 1MB
+        $t.Resident('file') | Should -BeLessThan 1MB
+        $t.Checksum('') | Should -Be $checksum
+    }
+
+    It 'writes back and drops dirty shared file pages' {
+        $checksum = $t.Checksum('sharedfile')
+        Get-RegionMapping $t 'sharedfile' | Invoke-MemoryAdvice -Advice PageOut
+        (Get-RegionMapping $t 'sharedfile').Rss | Should -BeLessThan 1MB
+        $t.Checksum('sharedfile') | Should -Be $checksum
+    }
+
+    It 'writes nothing on success without -PassThru' {
+        $out = Get-RegionMapping $t 'file' | Invoke-MemoryAdvice -Advice Cold
+        $out | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Cold, WillNeed and Collapse' {
+    BeforeAll {
+        $t = Start-TestTarget -FileMiB 8 -AnonMiB 8 -HugeMiB 8
+    }
+    AfterAll { $t.Stop() }
+
+    It 'Cold clears the referenced state of the pages it deactivates' {
+        $t.Send('touch anon') | Out-Null
+        (Get-RegionMapping $t 'anon').Referenced | Should -BeGreaterOrEqual 8MB
+        Get-RegionMapping $t 'anon' | Invoke-MemoryAdvice -Advice Cold
+        $after = Get-RegionMapping $t 'anon'
+        $after.Referenced | Should -BeLessThan 1MB
+        $after.Rss | Should -BeGreaterOrEqual 8MB -Because 'Cold deactivates; it does not reclaim'
+    }
+
+    It 'WillNeed reads file pages that were paged out back into the page cache' {
+        Get-RegionMapping $t 'file' | Invoke-MemoryAdvice -Advice PageOut
+        $t.Resident('file') | Should -BeLessThan 1MB
+        $r = Get-RegionMapping $t 'file' | Invoke-MemoryAdvice -Advice WillNeed -PassThru
+        $r.Status | Should -Be 'Advised'
+        # Read-ahead is asynchronous: give it a moment.
+        $deadline = [DateTime]::UtcNow.AddSeconds(5)
+        while ($t.Resident('file') -lt 8MB -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        $t.Resident('file') | Should -Be 8MB
+    }
+
+    It 'Collapse turns an aligned region into transparent huge pages and keeps the data' {
+        $huge = $t.Region('huge')
+        $checksum = $t.Checksum('huge')
+        (Get-RegionMapping $t 'huge').AnonHugePages | Should -Be 0 -Because "THP is '$(Get-Content /sys/kernel/mm/transparent_hugepage/enabled)' and the region was not advised HugePage"
+        $r = Invoke-MemoryAdvice -Id $t.Id -Address $huge.Start -Length $huge.Length -Advice Collapse -PassThru
+        $r.Status | Should -Be 'Advised'
+        $r.BytesAdvised | Should -Be $huge.Length
+        (Get-RegionMapping $t 'huge').AnonHugePages | Should -Be $huge.Length
+        $t.Checksum('huge') | Should -Be $checksum
+    }
+
+    It 'skips a range with no aligned 2 MiB block for Collapse instead of sending it' {
+        $anon = $t.Region('anon')
+        $r = Invoke-MemoryAdvice -Id $t.Id -Address $anon.Start -Length 1MB -Advice Collapse -PassThru -Verbose 4>&1
+        $verbose = @($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        $result = $r | Where-Object { $_ -is [MadvPS.AdviceResult] }
+        $result.Status | Should -Be 'Skipped'
+        $result.Reason | Should -Match '2 MiB'
+        $verbose | Where-Object Message -Match 'process_madvise' | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'PageOut of anonymous memory, with swap' {
+    BeforeAll {
+        $swap = Enable-TestSwap -MiB 256
+        if ($swap) { $t = Start-TestTarget -AnonMiB 32 -LockedMiB 4 }
+    }
+    AfterAll {
+        if ($swap) { $t.Stop() }
+        Disable-TestSwap $swap
+    }
+
+    It 'moves the anonymous pages to swap and the data reads back unchanged' {
+        if (-not $swap) { Set-ItResult -Skipped -Because 'a swap file could not be set up (needs root and a file system that takes swap files)' }
+        $checksum = $t.Checksum('anon')
+        $before = Get-RegionMapping $t 'anon'
+        $before.Swap | Should -Be 0
+        Get-RegionMapping $t 'anon' | Invoke-MemoryAdvice -Advice PageOut
+        $after = Get-RegionMapping $t 'anon'
+        $after.Swap | Should -BeGreaterOrEqual 30MB
+        $after.Rss | Should -BeLessThan 2MB
+        $t.Checksum('anon') | Should -Be $checksum
+    }
+
+    It 'skips a locked mapping between two others and still pages out the others' {
+        if (-not $swap) { Set-ItResult -Skipped -Because 'a swap file could not be set up (needs root and a file system that takes swap files)' }
+        $mappings = 'lockedbefore', 'locked', 'lockedafter' | ForEach-Object { Get-RegionMapping $t $_ }
+        $mappings[1].VmFlags.HasFlag([MadvPS.VmFlags]::Locked) | Should -BeTrue
+        $results = $mappings | Invoke-MemoryAdvice -Advice PageOut -PassThru
+        $results.Status | Should -Be 'Advised', 'Skipped', 'Advised'
+        $results[1].Reason | Should -Match 'locked'
+        (Get-RegionMapping $t 'lockedbefore').Swap | Should -BeGreaterOrEqual 4MB
+        (Get-RegionMapping $t 'lockedafter').Swap | Should -BeGreaterOrEqual 4MB
+        (Get-RegionMapping $t 'locked').Rss | Should -Be 4MB
+        (Get-RegionMapping $t 'locked').Swap | Should -Be 0
+    }
+
+    It 'Set-ProcessMadvise -MappingType Anonymous moves a whole process to swap and reports it' {
+        if (-not $swap) { Set-ItResult -Skipped -Because 'a swap file could not be set up (needs root and a file system that takes swap files)' }
+        $t.Send('touch anon') | Out-Null
+        $r = Set-ProcessMadvise -Id $t.Id -Advice PageOut -MappingType Anonymous
+        $r.PSObject.TypeNames[0] | Should -Be 'MadvPS.ProcessAdviceResult'
+        $r.RangesSkipped | Should -BeGreaterOrEqual 1 -Because 'the locked mapping is skipped'
+        $r.SwapAfter | Should -BeGreaterThan $r.SwapBefore
+        $r.RssAfter | Should -BeLessThan $r.RssBefore
+        $r.RssReclaimed | Should -Be ($r.RssBefore - $r.RssAfter)
+        $rollup = Get-MemoryMapping -Id $t.Id -Rollup
+        [math]::Abs($rollup.Swap - $r.SwapAfter) | Should -BeLessThan 1MB
+    }
+}
+
+Describe 'Ranges the kernel refuses' {
+    BeforeAll {
+        $t = Start-TestTarget -FileMiB 4 -SharedFileMiB 4 -MemfdMiB 4 -ReserveMiB 3072
+    }
+    AfterAll { $t.Stop() }
+
+    It 'fails an unmapped range in the middle of a batch alone and advises the others' {
+        $three = 'file', 'sharedfile', 'memfd' | ForEach-Object { Get-RegionMapping $t $_ }
+        $t.Send('unmap sharedfile') | Should -Be 'unmapped'
+        $results = $three | Invoke-MemoryAdvice -Advice PageOut -PassThru -ErrorVariable errs -ErrorAction SilentlyContinue
+        $results.Status | Should -Be 'Advised', 'Failed', 'Advised'
+        $results[1].Error | Should -Be 'ENOMEM'
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'RangeAdviceFailed,MadvPS.Commands.InvokeMemoryAdviceCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $errs[0].TargetObject.Start | Should -Be $three[1].Start
+        $errs[0].Exception.Message | Should -Match 'not mapped'
+        (Get-RegionMapping $t 'file').Rss | Should -BeLessThan 1MB
+        $t.Resident('memfd') | Should -Be 4MB -Because 'PageOut of shmem without swap keeps it'
+    }
+
+    It 'advises a range larger than the 2 GiB a call can take, whole' {
+        $reserve = $t.Region('reserve')
+        $reserve.Length | Should -Be 3GB
+        $r = Invoke-MemoryAdvice -Id $t.Id -Address $reserve.Start -Length $reserve.Length -Advice Cold -PassThru -Verbose 4>&1
+        $result = $r | Where-Object { $_ -is [MadvPS.AdviceResult] }
+        $calls = @($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match '^process_madvise' })
+        $result.Status | Should -Be 'Advised'
+        $result.BytesAdvised | Should -Be 3GB
+        $calls | Should -HaveCount 2 -Because 'the kernel caps a call at MAX_RW_COUNT (2 GiB - 4 KiB), so the range goes in two'
+    }
+}
+
+Describe 'Refusals before any call' {
+    BeforeAll {
+        $t = Start-TestTarget -AnonMiB 8
+    }
+    AfterAll { $t.Stop() }
+
+    It 'refuses <_> for another process and changes nothing' -ForEach @('DontNeed', 'Free', 'Remove', 'WipeOnFork', 'PopulateWrite') {
+        $advice = $_
+        $checksum = $t.Checksum('anon')
+        $m = Get-RegionMapping $t 'anon'
+        $out = $m | Invoke-MemoryAdvice -Advice $advice -Force -Confirm:$false -PassThru -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'AdviceNotAllowedForOtherProcess,MadvPS.Commands.InvokeMemoryAdviceCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'InvalidOperation'
+        $errs[0].Exception.Message | Should -Match 'PageOut'
+        (Get-RegionMapping $t 'anon').Rss | Should -Be $m.Rss
+        $t.Checksum('anon') | Should -Be $checksum
+    }
+
+    It 'refuses a mapping whose process was replaced (another start time) and advises nothing' {
+        $m = Get-RegionMapping $t 'anon'
+        $m.ProcessStartTime = $m.ProcessStartTime - 1
+        $out = $m | Invoke-MemoryAdvice -Advice Cold -PassThru -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $errs[0].FullyQualifiedErrorId | Should -Be 'ProcessIdentityMismatch,MadvPS.Commands.InvokeMemoryAdviceCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $errs[0].Exception.Message | Should -Match 'no longer the process'
+        (Get-RegionMapping $t 'anon').Referenced | Should -BeGreaterOrEqual 8MB -Because 'Cold would have cleared it'
+    }
+
+    It 'refuses a mapping read in another boot or on another host' {
+        $m = Get-RegionMapping $t 'anon'
+        $m.BootId = [guid]::NewGuid().ToString()
+        $m | Invoke-MemoryAdvice -Advice Cold -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'ProcessIdentityMismatch,MadvPS.Commands.InvokeMemoryAdviceCommand'
+        $errs[0].Exception.Message | Should -Match $m.BootId
+    }
+
+    It 'refuses a process that no longer exists and goes on with the next' {
+        $gone = Start-TestTarget -AnonMiB 1
+        $stale = Get-MemoryMapping -Id $gone.Id -Kind Anonymous | Select-Object -First 1
+        $gone.Stop()
+        $live = Get-RegionMapping $t 'anon'
+        $results = @($stale, $live) | Invoke-MemoryAdvice -Advice Cold -PassThru -ErrorVariable errs -ErrorAction SilentlyContinue
+        $results | Should -HaveCount 1
+        $results.ProcessId | Should -Be $t.Id
+        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It '-WhatIf says what would be done and makes no call' {
+        $m = Get-RegionMapping $t 'anon'
+        $t.Send('touch anon') | Out-Null
+        $out = $m | Invoke-MemoryAdvice -Advice Cold -WhatIf -PassThru -Verbose 4>&1
+        ($out | Where-Object { $_ -is [MadvPS.AdviceResult] }) | Should -BeNullOrEmpty
+        ($out | Where-Object { $_.Message -match '^process_madvise' }) | Should -BeNullOrEmpty
+        (Get-RegionMapping $t 'anon').Referenced | Should -BeGreaterOrEqual 8MB
+    }
+}
+
+Describe 'Advice to the calling process itself' {
+    BeforeAll {
+        # A private anonymous block of this pwsh (glibc serves a 1 MiB malloc with mmap).
+        $script:block = [System.Runtime.InteropServices.Marshal]::AllocHGlobal(1MB)
+        $script:start = ([long]$block + 4095) -band (-bnot 4095L)
+        $script:length = 256KB
+        function Set-Block([byte] $value) {
+            for ($offset = 0; $offset -lt $length; $offset += 4096) { [System.Runtime.InteropServices.Marshal]::WriteByte([IntPtr]($start + $offset), $value) }
+        }
+        function Get-BlockSum {
+            $sum = 0
+            for ($offset = 0; $offset -lt $length; $offset += 4096) { $sum += [System.Runtime.InteropServices.Marshal]::ReadByte([IntPtr]($start + $offset)) }
+            $sum
+        }
+    }
+    AfterAll { [System.Runtime.InteropServices.Marshal]::FreeHGlobal($block) }
+
+    It 'refuses advice that destroys data without -Force, and keeps the data' {
+        Set-Block 7
+        Invoke-MemoryAdvice -Id $PID -Address $start -Length $length -Advice DontNeed -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'DestructiveAdviceNeedsForce,MadvPS.Commands.InvokeMemoryAdviceCommand'
+        Get-BlockSum | Should -Be (7 * 64)
+    }
+
+    It 'gives DontNeed with -Force and confirmation: the pages read back as zeros' {
+        Set-Block 7
+        $r = Invoke-MemoryAdvice -Id $PID -Address $start -Length $length -Advice DontNeed -Force -Confirm:$false -PassThru
+        $r.Status | Should -Be 'Advised'
+        $r.BytesAdvised | Should -Be $length
+        Get-BlockSum | Should -Be 0
+    }
+
+    It 'gives non-destructive advice to itself without -Force' {
+        $r = Invoke-MemoryAdvice -Id $PID -Address $start -Length $length -Advice Cold -PassThru
+        $r.Status | Should -Be 'Advised'
+    }
+}
+
+Describe 'Set-ProcessMadvise' {
+    BeforeAll {
+        $t = Start-TestTarget -FileMiB 16 -AnonMiB 4 -Mappings 2000
+    }
+    AfterAll { $t.Stop() }
+
+    It 'pages out the file-backed part of a process and reports RSS before and after' {
+        $t.Send('touch file') | Out-Null
+        $r = Set-ProcessMadvise -Id $t.Id -Advice PageOut -MappingType File
+        $r.ProcessId | Should -Be $t.Id
+        $r.Advice | Should -Be 'PageOut'
+        $r.RangesRequested | Should -BeGreaterThan 5
+        $r.BytesAdvised | Should -BeGreaterThan 16MB
+        $r.RssBefore - $r.RssAfter | Should -BeGreaterOrEqual 15MB
+        $r.Calls | Should -Be 1
+        (Get-RegionMapping $t 'file').Rss | Should -BeLessThan 1MB
+        (Get-RegionMapping $t 'anon').Rss | Should -Be 4MB -Because 'the anonymous part was not selected'
+    }
+
+    It 'sends thousands of ranges in ceil(n/1024) calls, and skips what has nothing resident' {
+        $r = Set-ProcessMadvise -Id $t.Id -Advice Cold -MappingType Anonymous
+        $r.RangesRequested | Should -BeGreaterThan 2000
+        $r.RangesSkipped | Should -BeGreaterOrEqual 1000 -Because 'half of the 2000 small mappings are inaccessible and were never touched'
+        $r.RangesFailed | Should -Be 0
+        $r.Calls | Should -Be ([math]::Ceiling(($r.RangesRequested - $r.RangesSkipped) / 1024))
+    }
+
+    It 'takes processes from Get-Process and by -Name' {
+        $byProcess = Get-Process -Id $t.Id | Set-ProcessMadvise -Advice Cold -MappingType File
+        $byProcess.ProcessId | Should -Be $t.Id
+        $name = (Get-Process -Id $t.Id).ProcessName
+        $byName = @(Set-ProcessMadvise -Name $name -Advice Cold -MappingType File -WhatIf)
+        $byName | Should -BeNullOrEmpty
+    }
+
+    It 'accepts only the advice the kernel allows for another process' {
+        { Set-ProcessMadvise -Id $t.Id -Advice DontNeed } | Should -Throw -ErrorId 'ParameterArgumentValidationError,MadvPS.Commands.SetProcessMadviseCommand'
+    }
+
+    It '-Freeze holds the process stopped while advising and resumes it after success' {
+        $r = Set-ProcessMadvise -Id $t.Id -Advice Cold -Freeze
+        $r.Frozen | Should -BeTrue
+        Get-ProcessState $t.Id | Should -Not -Be 'T'
+        $t.Send('touch anon') | Should -Be 'touched'
+    }
+
+    It '-Freeze resumes the process when ranges fail' {
+        $r = Set-ProcessMadvise -Id $t.Id -Advice Collapse -Freeze -MappingType All
+        $r.RangesFailed + $r.RangesSkipped | Should -BeGreaterThan 0
+        Get-ProcessState $t.Id | Should -Not -Be 'T'
+    }
+
+    It '-Freeze resumes the process after -WhatIf' {
+        Set-ProcessMadvise -Id $t.Id -Advice Cold -Freeze -WhatIf
+        Get-ProcessState $t.Id | Should -Not -Be 'T'
+    }
+
+    It '-Freeze leaves a process that was already stopped stopped' {
+        kill -STOP $t.Id
+        try {
+            Start-Sleep -Milliseconds 50
+            $r = Set-ProcessMadvise -Id $t.Id -Advice Cold -Freeze
+            $r.Frozen | Should -BeFalse
+            Get-ProcessState $t.Id | Should -Be 'T'
+        }
+        finally { kill -CONT $t.Id }
+    }
+
+    It '-Freeze resumes the process when the pipeline is stopped' {
+        $big = Start-TestTarget -Mappings 40000
+        try {
+            foreach ($delay in 0, 20, 60, 150) {
+                $ps = [powershell]::Create()
+                $null = $ps.AddScript("Import-Module '$env:MADVPS_MODULE'; Set-ProcessMadvise -Id $($big.Id) -Advice Cold -Freeze")
+                $async = $ps.BeginInvoke()
+                Start-Sleep -Milliseconds $delay
+                $ps.Stop()
+                $ps.Dispose()
+                Get-ProcessState $big.Id | Should -Not -Be 'T' -Because "the pipeline was stopped after $delay ms"
+            }
+        }
+        finally { $big.Stop() }
+    }
+
+    It 'writes ObjectNotFound for a process that does not exist and goes on' {
+        $r = Set-ProcessMadvise -Id 4194000, $t.Id -Advice Cold -MappingType File -ErrorVariable errs -ErrorAction SilentlyContinue
+        $r | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'ProcessNotFound,MadvPS.Commands.SetProcessMadviseCommand'
+    }
+}
+
+Describe 'Get-MemoryAdviceSupport' {
+    It 'lists every advice with its Linux number' {
+        $all = Get-MemoryAdviceSupport
+        $all.Count | Should -Be ([enum]::GetValues([MadvPS.MemoryAdvice]).Count)
+        ($all | Where-Object Advice -EQ 'PageOut').Value | Should -Be 21
+        ($all | Where-Object Advice -EQ 'Collapse').Value | Should -Be 25
+        ($all | Where-Object Advice -EQ 'GuardInstall').Value | Should -Be 102
+    }
+
+    It 'asks the running kernel which advice it knows' {
+        $cold = Get-MemoryAdviceSupport -Advice Cold
+        $cold.KnownByKernel | Should -BeTrue
+        $cold.AllowedForOtherProcess | Should -BeTrue
+        $cold.DestroysData | Should -BeFalse
+        $dontNeed = Get-MemoryAdviceSupport -Advice DontNeed
+        $dontNeed.AllowedForOtherProcess | Should -BeFalse
+        $dontNeed.DestroysData | Should -BeTrue
+        $hwPoison = Get-MemoryAdviceSupport -Advice HwPoison
+        $memoryFailure = Test-Path /sys/devices/system/memory/soft_offline_page
+        $hwPoison.KnownByKernel | Should -Be $memoryFailure -Because 'HwPoison needs CONFIG_MEMORY_FAILURE'
+    }
+
+    It 'describes the host with -Environment' {
+        $e = Get-MemoryAdviceSupport -Environment
+        $meminfo = Get-Content /proc/meminfo | Where-Object { $_ -match '^SwapTotal:' }
+        $e.SwapTotal | Should -Be ([long](($meminfo -split '\s+')[1]) * 1024)
+        $e.KernelRelease | Should -Be (Get-Content /proc/sys/kernel/osrelease)
+        $e.ProcessMadviseAvailable | Should -BeTrue
+        $e.TransparentHugePages | Should -BeIn 'always', 'madvise', 'never'
+        $e.HasCapSysNice | Should -Be ((id -u) -eq '0')
+    }
+}
