@@ -107,6 +107,14 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
             return;
         }
 
+        if (self && !AdviceFacts.AllowedForSelf(Advice, KernelInfo.Version))
+        {
+            WriteError(new ErrorRecord(
+                new InvalidOperationException($"process_madvise takes {Advice} for the calling process only from Linux {AdviceFacts.AnyAdviceForSelfSince}; this is Linux {KernelInfo.Version}. Nothing was sent."),
+                "AdviceNotAllowedForSelf", ErrorCategory.InvalidOperation, batch.ProcessId));
+            return;
+        }
+
         if (self && fact.DestroysData && !Force)
         {
             WriteError(new ErrorRecord(
