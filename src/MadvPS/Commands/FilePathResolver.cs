@@ -14,62 +14,70 @@ internal readonly record struct FileTarget(string Path, bool Explicit);
 /// </summary>
 internal static class FilePathResolver
 {
-    public static List<FileTarget> Resolve(PSCmdlet cmdlet, string[] paths, bool literal)
+    /// <summary>The files one input names, in order, so that errors and results keep the input's order.</summary>
+    public static IEnumerable<FileTarget> Resolve(PSCmdlet cmdlet, string[] paths, bool literal)
     {
-        var targets = new List<FileTarget>();
         foreach (string path in paths)
         {
-            if (string.IsNullOrEmpty(path))
+            foreach (FileTarget target in ResolveOne(cmdlet, path, literal))
             {
-                cmdlet.WriteError(FileCacheErrors.EmptyPath(path));
-                continue;
+                yield return target;
+            }
+        }
+    }
+
+    private static List<FileTarget> ResolveOne(PSCmdlet cmdlet, string path, bool literal)
+    {
+        var targets = new List<FileTarget>();
+        if (string.IsNullOrEmpty(path))
+        {
+            cmdlet.WriteError(FileCacheErrors.EmptyPath(path));
+            return targets;
+        }
+
+        try
+        {
+            if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
+            {
+                AddLiteral(cmdlet, path, targets);
+                return targets;
             }
 
             try
             {
-                if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
+                foreach (string resolved in cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out ProviderInfo provider))
                 {
-                    AddLiteral(cmdlet, path, targets);
-                    continue;
-                }
-
-                int before = targets.Count;
-                try
-                {
-                    foreach (string resolved in cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out ProviderInfo provider))
+                    if (!IsFileSystem(provider))
                     {
-                        if (!IsFileSystem(provider))
-                        {
-                            cmdlet.WriteError(FileCacheErrors.NotFileSystem(path, provider.Name));
-                            break;
-                        }
+                        cmdlet.WriteError(FileCacheErrors.NotFileSystem(path, provider.Name));
+                        return targets;
+                    }
 
-                        targets.Add(new FileTarget(resolved, Explicit: false));
-                    }
-                }
-                catch (ItemNotFoundException)
-                {
-                }
-
-                if (targets.Count == before)
-                {
-                    // A real name with [ ] in it (paths from /proc/PID/maps are literal) that matches
-                    // nothing as a pattern: take it as written if it exists.
-                    string unresolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-                    if (File.Exists(unresolved) || Directory.Exists(unresolved))
-                    {
-                        targets.Add(new FileTarget(unresolved, Explicit: true));
-                    }
-                    else
-                    {
-                        cmdlet.WriteError(FileCacheErrors.NoMatch(path));
-                    }
+                    targets.Add(new FileTarget(resolved, Explicit: false));
                 }
             }
-            catch (Exception e) when (e is System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException or PSArgumentException)
+            catch (ItemNotFoundException)
             {
-                cmdlet.WriteError(new ErrorRecord(e, "PathInvalid", ErrorCategory.InvalidArgument, path));
             }
+
+            if (targets.Count == 0)
+            {
+                // A real name with [ ] in it (paths from /proc/PID/maps are literal) that matches
+                // nothing as a pattern: take it as written if it exists.
+                string unresolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                if (File.Exists(unresolved) || Directory.Exists(unresolved))
+                {
+                    targets.Add(new FileTarget(unresolved, Explicit: true));
+                }
+                else
+                {
+                    cmdlet.WriteError(FileCacheErrors.NoMatch(path));
+                }
+            }
+        }
+        catch (Exception e) when (e is System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException or PSArgumentException)
+        {
+            cmdlet.WriteError(new ErrorRecord(e, "PathInvalid", ErrorCategory.InvalidArgument, path));
         }
 
         return targets;
