@@ -136,24 +136,23 @@ Describe 'Get-FileCache' {
 
     It 'as another user: no read permission and hidden page cache are errors, never a made-up figure' {
         # setfsuid changes the file credentials of this thread only, which runs the pipeline; the
-        # kernel then checks opens and page cache visibility as nobody (65534).
-        if (-not ('MadvPSTest.FsUid' -as [type])) {
-            Add-Type -Namespace MadvPSTest -Name FsUid -MemberDefinition '[DllImport("libc.so.6")] public static extern int setfsuid(uint fsuid);'
-        }
+        # kernel then checks opens and page cache visibility as nobody (65534). The module's own
+        # interop is used, through reflection, because Add-Type would compile for seconds.
+        $setfsuid = [MadvPS.FileCache].Assembly.GetType('MadvPS.Interop.Libc').GetMethod('SetFsuid', [Reflection.BindingFlags]'NonPublic, Static')
         $shown = Write-TestFile shown 1 -Sync            # root's, 0644: nobody may read it but not see its cache
         $secret = Write-TestFile secret 1 -Sync          # root's, 0600
         $own = Write-TestFile own 1 -Sync                # nobody's
         chmod 0755 $folder; chmod 0644 $shown; chmod 0600 $secret; chown 65534 $own
         Invoke-FileAdvice -Path $own -Advice DontNeed
         Read-TestFile $own
-        $prev = [MadvPSTest.FsUid]::setfsuid(65534)
+        $prev = $setfsuid.Invoke($null, @([uint32]65534))
         try {
             $results = @(Get-FileCache -Path $shown, $secret, $own -ErrorVariable errs -ErrorAction SilentlyContinue)
         }
         finally {
-            $null = [MadvPSTest.FsUid]::setfsuid($prev)
+            $null = $setfsuid.Invoke($null, @($prev))
         }
-        [MadvPSTest.FsUid]::setfsuid([uint32]::MaxValue) | Should -Be 0
+        $setfsuid.Invoke($null, @([uint32]::MaxValue)) | Should -Be 0
         $errs.FullyQualifiedErrorId | Should -Be @(
             'PageCacheHidden,MadvPS.Commands.GetFileCacheCommand'
             'FileAccessDenied,MadvPS.Commands.GetFileCacheCommand')
