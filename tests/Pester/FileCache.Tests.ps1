@@ -181,6 +181,12 @@ Describe 'Get-FileCache' {
             @($r).Count | Should -Be 1
             $r.CachedAfter | Should -BeGreaterOrEqual 8MB
             $r.Note | Should -Match 'map'
+
+            # Once the file is deleted the mapping has no path: one error for it, the rest goes on.
+            Remove-Item -LiteralPath $data.Path
+            $again = @(Get-MemoryMapping -Id $target.Id | Get-FileCache -ErrorVariable gone -ErrorAction SilentlyContinue)
+            $again.Count | Should -Be ($files.Count - 1)
+            $gone.FullyQualifiedErrorId | Should -Be 'MappedFileDeleted,MadvPS.Commands.GetFileCacheCommand'
         }
         finally {
             $target.Stop()

@@ -61,9 +61,13 @@ public sealed class GetFileCacheCommand : PSCmdlet
 
         if (IsDeleted)
         {
+            // Once per file, however many mappings of it are piped in.
             foreach (string path in paths)
             {
-                WriteError(FileCacheErrors.MappedFileDeleted(path, path));
+                if (_seen.Add("\0deleted:" + path))
+                {
+                    WriteError(FileCacheErrors.MappedFileDeleted(path, path));
+                }
             }
 
             return;
