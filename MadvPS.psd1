@@ -8,7 +8,7 @@
     Description          = 'Inspect and advise the memory of running Linux processes: /proc/PID/smaps as typed objects, and process_madvise(2) (PageOut, Cold, WillNeed, Collapse...) from the pipeline.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    CmdletsToExport      = @('Get-MemoryMapping', 'Invoke-MemoryAdvice', 'Set-ProcessMadvise', 'Get-MemoryAdviceSupport')
+    CmdletsToExport      = @('Get-MemoryMapping', 'Invoke-MemoryAdvice', 'Set-ProcessMadvise', 'Get-MemoryAdviceSupport', 'Get-FileCache', 'Invoke-FileAdvice')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
@@ -16,7 +16,7 @@
     TypesToProcess       = @('MadvPS.Types.ps1xml')
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Linux', 'PSEdition_Core', 'memory', 'madvise', 'process_madvise', 'smaps', 'reclaim')
+            Tags       = @('Linux', 'PSEdition_Core', 'memory', 'madvise', 'process_madvise', 'smaps', 'reclaim', 'cachestat', 'fadvise', 'pagecache')
             LicenseUri = 'https://opensource.org/licenses/MIT'
         }
     }

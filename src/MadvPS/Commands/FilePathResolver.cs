@@ -1,0 +1,100 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+
+namespace MadvPS.Commands;
+
+/// <summary>A file system path to measure or advise; Explicit when the user named it rather than a wildcard matching it.</summary>
+internal readonly record struct FileTarget(string Path, bool Explicit);
+
+/// <summary>
+/// Turns -Path (wildcards) and -LiteralPath into file system paths, relative to the PowerShell
+/// location. Writes one error per input that names nothing, and goes on.
+/// </summary>
+internal static class FilePathResolver
+{
+    /// <summary>The files one input names, in order, so that errors and results keep the input's order.</summary>
+    public static IEnumerable<FileTarget> Resolve(PSCmdlet cmdlet, string[] paths, bool literal)
+    {
+        foreach (string path in paths)
+        {
+            foreach (FileTarget target in ResolveOne(cmdlet, path, literal))
+            {
+                yield return target;
+            }
+        }
+    }
+
+    private static List<FileTarget> ResolveOne(PSCmdlet cmdlet, string path, bool literal)
+    {
+        var targets = new List<FileTarget>();
+        if (string.IsNullOrEmpty(path))
+        {
+            cmdlet.WriteError(FileCacheErrors.EmptyPath(path));
+            return targets;
+        }
+
+        try
+        {
+            if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
+            {
+                AddLiteral(cmdlet, path, targets);
+                return targets;
+            }
+
+            try
+            {
+                foreach (string resolved in cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out ProviderInfo provider))
+                {
+                    if (!IsFileSystem(provider))
+                    {
+                        cmdlet.WriteError(FileCacheErrors.NotFileSystem(path, provider.Name));
+                        return targets;
+                    }
+
+                    targets.Add(new FileTarget(resolved, Explicit: false));
+                }
+            }
+            catch (ItemNotFoundException)
+            {
+            }
+
+            if (targets.Count == 0)
+            {
+                // A real name with [ ] in it (paths from /proc/PID/maps are literal) that matches
+                // nothing as a pattern: take it as written if it exists.
+                string unresolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                if (File.Exists(unresolved) || Directory.Exists(unresolved))
+                {
+                    targets.Add(new FileTarget(unresolved, Explicit: true));
+                }
+                else
+                {
+                    cmdlet.WriteError(FileCacheErrors.NoMatch(path));
+                }
+            }
+        }
+        catch (Exception e) when (e is System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException or PSArgumentException)
+        {
+            cmdlet.WriteError(new ErrorRecord(e, "PathInvalid", ErrorCategory.InvalidArgument, path));
+        }
+
+        return targets;
+    }
+
+    private static void AddLiteral(PSCmdlet cmdlet, string path, List<FileTarget> targets)
+    {
+        string resolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
+        if (!IsFileSystem(provider))
+        {
+            cmdlet.WriteError(FileCacheErrors.NotFileSystem(path, provider.Name));
+            return;
+        }
+
+        targets.Add(new FileTarget(resolved, Explicit: true));
+    }
+
+    private static bool IsFileSystem(ProviderInfo provider) =>
+        string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase);
+}

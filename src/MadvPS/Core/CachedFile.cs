@@ -1,0 +1,142 @@
+using System;
+using MadvPS.Interop;
+using Microsoft.Win32.SafeHandles;
+
+namespace MadvPS.Core;
+
+/// <summary>
+/// A regular file opened read-only for measuring and advising its page cache. Anything else is
+/// refused before it is opened: opening a device can have effects (a watchdog arms, a tape rewinds)
+/// and opening a FIFO can block.
+/// </summary>
+internal sealed class CachedFile : IDisposable
+{
+    private const ushort S_IFMT = 0xF000;
+    private const ushort S_IFREG = 0x8000;
+    private const ushort S_IFDIR = 0x4000;
+    private const ushort S_IFCHR = 0x2000;
+    private const ushort S_IFBLK = 0x6000;
+    private const ushort S_IFIFO = 0x1000;
+    private const ushort S_IFSOCK = 0xC000;
+
+    private CachedFile(string path, SafeFileHandle handle, StatxBuffer stat, long filesystemType)
+    {
+        Path = path;
+        Handle = handle;
+        Size = (long)stat.Size;
+        Inode = stat.Inode;
+        DeviceMajor = stat.DevMajor;
+        DeviceMinor = stat.DevMinor;
+        OwnerUid = stat.Uid;
+        FilesystemType = filesystemType;
+    }
+
+    public string Path { get; }
+    public SafeFileHandle Handle { get; }
+    public long Size { get; }
+    public ulong Inode { get; }
+    public uint DeviceMajor { get; }
+    public uint DeviceMinor { get; }
+    public uint OwnerUid { get; }
+    /// <summary>statfs f_type of the file's filesystem.</summary>
+    public long FilesystemType { get; }
+
+    /// <summary>major:minor in hex, as /proc/PID/maps prints a mapping's device.</summary>
+    public string Device => $"{DeviceMajor:x2}:{DeviceMinor:x2}";
+
+    /// <summary>
+    /// Opens a regular file (following symbolic links). Throws <see cref="FileCacheException"/>
+    /// for a missing file, a directory, a special file, no read permission or hugetlbfs.
+    /// </summary>
+    public static CachedFile Open(string path)
+    {
+        StatxBuffer before;
+        try
+        {
+            before = Libc.Statx(path);
+        }
+        catch (LinuxErrorException e)
+        {
+            throw FromErrno(e, path);
+        }
+
+        RefuseUnlessRegular(before.Mode, path);
+
+        SafeFileHandle handle;
+        try
+        {
+            handle = Libc.OpenReadOnly(path);
+        }
+        catch (LinuxErrorException e)
+        {
+            throw FromErrno(e, path);
+        }
+        catch (PlatformNotSupportedException e)
+        {
+            throw new FileCacheException(FileCacheFailure.PlatformNotSupported, path, e.Message, 0, e);
+        }
+
+        try
+        {
+            // The path may have been replaced between the two calls: what counts is what was opened.
+            StatxBuffer opened = Libc.Statx(handle, path);
+            RefuseUnlessRegular(opened.Mode, path);
+            long filesystemType = Libc.FilesystemType(handle, path);
+            if (FileCacheFacts.IsHugetlbfs(filesystemType))
+            {
+                throw Hugetlbfs(path);
+            }
+
+            return new CachedFile(path, handle, opened, filesystemType);
+        }
+        catch (Exception e)
+        {
+            handle.Dispose();
+            if (e is LinuxErrorException linux)
+            {
+                throw FromErrno(linux, path);
+            }
+
+            throw;
+        }
+    }
+
+    public void Dispose() => Handle.Dispose();
+
+    internal static FileCacheException Hugetlbfs(string path) => new(
+        FileCacheFailure.Hugetlbfs, path,
+        $"'{path}' is on hugetlbfs: its memory is huge pages, not page cache, so there is nothing to measure or advise (cachestat answers EOPNOTSUPP). Look at it with Get-MemoryMapping (SharedHugetlb, PrivateHugetlb) or /sys/kernel/mm/hugepages.",
+        (int)Errno.EOPNOTSUPP);
+
+    private static void RefuseUnlessRegular(ushort mode, string path)
+    {
+        switch (mode & S_IFMT)
+        {
+            case S_IFREG:
+                return;
+            case S_IFDIR:
+                throw new FileCacheException(FileCacheFailure.IsDirectory, path,
+                    $"'{path}' is a directory, not a file. For the files under it, pipe Get-ChildItem -File -Recurse to the command (Get-FileCache also takes -Recurse).", (int)Errno.EISDIR);
+            default:
+                string kind = (mode & S_IFMT) switch
+                {
+                    S_IFCHR => "a character device",
+                    S_IFBLK => "a block device",
+                    S_IFIFO => "a FIFO",
+                    S_IFSOCK => "a socket",
+                    _ => "not a regular file",
+                };
+                throw new FileCacheException(FileCacheFailure.NotRegularFile, path,
+                    $"'{path}' is {kind}, not a regular file: only regular files have page cache to measure or advise. It was not opened.");
+        }
+    }
+
+    private static FileCacheException FromErrno(LinuxErrorException e, string path) => e.Errno switch
+    {
+        Errno.ENOENT or Errno.ENOTDIR => new FileCacheException(FileCacheFailure.NotFound, path,
+            $"'{path}' does not exist. Check the path; a file a process maps may have been deleted or replaced since.", e.ErrorNumber, e),
+        Errno.EACCES or Errno.EPERM => new FileCacheException(FileCacheFailure.AccessDenied, path,
+            $"Permission denied: '{path}' cannot be opened for reading by this user ({e.Syscall} answered {e.ErrorName}). Run as a user who may read it, or as root.", e.ErrorNumber, e),
+        _ => new FileCacheException(FileCacheFailure.SystemCallFailed, path, e.Message, e.ErrorNumber, e),
+    };
+}

@@ -1,0 +1,121 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using MadvPS.Interop;
+
+namespace MadvPS.Core;
+
+/// <summary>What one advice did to one file's range.</summary>
+internal sealed record FileAdviceOutcome(
+    long Offset, long Length, CacheFigures Before, CacheFigures After, bool Flushed, int Calls, string Note);
+
+/// <summary>Gives posix_fadvise advice to a range of a file and measures its page cache before and after.</summary>
+internal static class FileAdvisor
+{
+    /// <summary>The range in bytes: length 0 means to the end of the file.</summary>
+    public static (long Offset, long Length) Range(CachedFile file, long offset, long length) =>
+        (offset, length == 0 ? Math.Max(0, file.Size - offset) : length);
+
+    /// <summary>
+    /// Gives the advice. With <paramref name="flush"/> the file's dirty pages are written first
+    /// (fdatasync), so that DontNeed can drop all of them.
+    /// </summary>
+    public static FileAdviceOutcome Advise(CachedFile file, FileAdvice advice, long offset, long length, bool flush,
+        CacheFigures? before = null, CacheMeasureMethod method = CacheMeasureMethod.Auto)
+    {
+        if (offset < 0 || length < 0)
+        {
+            throw new ArgumentOutOfRangeException(offset < 0 ? nameof(offset) : nameof(length), "Offset and length cannot be negative.");
+        }
+
+        CacheFigures measuredBefore = before ?? FileCacheMeter.Measure(file, offset, length, method);
+        if (flush)
+        {
+            try
+            {
+                Libc.Fdatasync(file.Handle, file.Path);
+            }
+            catch (LinuxErrorException e)
+            {
+                throw new FileCacheException(FileCacheFailure.FlushFailed, file.Path,
+                    $"Writing the dirty pages of '{file.Path}' failed ({e.ErrorName}: {LinuxErrorException.Describe(e.ErrorNumber)}); no advice was given. Check the device and the kernel log (dmesg).",
+                    e.ErrorNumber, e);
+            }
+        }
+
+        int value = FileCacheFacts.FadviseValue(advice, RuntimeInformation.ProcessArchitecture);
+        int calls = 0;
+        if (advice == FileAdvice.WillNeed)
+        {
+            long end = length == 0 ? file.Size : Math.Min(file.Size, offset + length);
+            long step = FileCacheFacts.ReadaheadWindowBytes(file.DeviceMajor, file.DeviceMinor);
+            for (long at = offset; at < end; at += step)
+            {
+                Fadvise(file, at, Math.Min(step, end - at), value, advice);
+                calls++;
+            }
+        }
+        else
+        {
+            Fadvise(file, offset, length, value, advice);
+            calls++;
+        }
+
+        CacheFigures after = FileCacheMeter.Measure(file, offset, length, method);
+        (long rangeOffset, long rangeLength) = Range(file, offset, length);
+        string note = Explain(file, advice, rangeOffset, rangeLength, length == 0, measuredBefore, after, flush);
+        return new FileAdviceOutcome(rangeOffset, rangeLength, measuredBefore, after, flush, calls, note);
+    }
+
+    private static void Fadvise(CachedFile file, long offset, long length, int value, FileAdvice advice)
+    {
+        int errno = Libc.PosixFadvise(file.Handle, offset, length, value);
+        if (errno != 0)
+        {
+            string why = (Errno)errno switch
+            {
+                Errno.EINVAL => $"The kernel refused {advice} (EINVAL): the advice is unknown to it, or the range is invalid.",
+                Errno.ESPIPE => "The file is a pipe or FIFO (ESPIPE).",
+                _ => $"{LinuxErrorException.NameOf(errno)}: {LinuxErrorException.Describe(errno)}.",
+            };
+            throw new FileCacheException(FileCacheFailure.AdviceFailed, file.Path, $"posix_fadvise {advice} failed for '{file.Path}'. {why}", errno);
+        }
+    }
+
+    /// <summary>What the kernel did not do that the caller may expect, from the figures and the rules in FileCacheFacts.</summary>
+    internal static string Explain(CachedFile file, FileAdvice advice, long offset, long length, bool toEnd,
+        CacheFigures before, CacheFigures after, bool flushed)
+    {
+        var notes = new List<string>();
+        if (!FileCacheFacts.ActsOnPageCache(advice))
+        {
+            notes.Add($"{advice} sets how reads through one open file read ahead; MadvPS's own descriptor is closed again, so no reader is affected. A program must give it on its own descriptor.");
+        }
+        else if (FileCacheFacts.IgnoresFadvise(file.FilesystemType))
+        {
+            notes.Add("tmpfs has no backing device and ignores fadvise: its pages leave only by deletion or swap.");
+        }
+        else if (advice == FileAdvice.DontNeed && after.Cached > 0)
+        {
+            if (before.Dirty > 0 && !flushed)
+            {
+                notes.Add($"{Display.Bytes(before.Dirty.Value)} were dirty: DontNeed drops only clean pages. The kernel started writing them back, and they stay cached until that is done. Add -Flush to write them first, or advise again later.");
+            }
+
+            long end = toEnd ? file.Size : offset + length;
+            (long first, long last) = FileCacheFacts.DontNeedWholePages(offset, end, file.Size, FileCacheMeter.PageSize);
+            if (first != offset || (!toEnd && end < file.Size && last != end))
+            {
+                notes.Add("The range does not start and end on page boundaries: the partial pages at its edges are kept.");
+            }
+
+            notes.Add($"{Display.Bytes(after.Cached)} stayed cached: pages that processes map, lock, or are writing back do not leave.");
+        }
+        else if (advice == FileAdvice.WillNeed && after.Cached < FileCacheFacts.RoundUp(Math.Min(length, Math.Max(0, file.Size - offset)), FileCacheMeter.PageSize))
+        {
+            notes.Add("Readahead is asynchronous and may be cut short by memory pressure: not all of the range is cached yet.");
+        }
+
+        return string.Join(" ", notes);
+    }
+}

@@ -1,0 +1,44 @@
+using System;
+
+namespace MadvPS.Core;
+
+internal enum FileCacheFailure
+{
+    /// <summary>No file at the path (ENOENT, ENOTDIR).</summary>
+    NotFound,
+    /// <summary>The path names a directory.</summary>
+    IsDirectory,
+    /// <summary>A FIFO, socket or device: not opened, since opening some devices has effects.</summary>
+    NotRegularFile,
+    /// <summary>The caller may not read the file, or search a directory on its path.</summary>
+    AccessDenied,
+    /// <summary>The file is on hugetlbfs, which keeps huge pages and no page cache.</summary>
+    Hugetlbfs,
+    /// <summary>The kernel hides this file's page cache from the caller (not owner, no CAP_FOWNER, no write permission).</summary>
+    PageCacheHidden,
+    /// <summary>The architecture cannot make the calls (see Libc.FixedArityVariadicCallsAreSafe).</summary>
+    PlatformNotSupported,
+    /// <summary>fdatasync failed (EIO: the data could not be written).</summary>
+    FlushFailed,
+    /// <summary>posix_fadvise refused the advice.</summary>
+    AdviceFailed,
+    /// <summary>Any other failure of a system call, with its errno.</summary>
+    SystemCallFailed,
+}
+
+/// <summary>A file whose page cache cannot be measured or advised, and why, in words that say what to do.</summary>
+internal sealed class FileCacheException : Exception
+{
+    public FileCacheException(FileCacheFailure failure, string path, string message, int errno = 0, Exception? inner = null)
+        : base(message, inner)
+    {
+        Failure = failure;
+        Path = path;
+        ErrorNumber = errno;
+    }
+
+    public FileCacheFailure Failure { get; }
+    public string Path { get; }
+    /// <summary>The errno behind the failure, or 0.</summary>
+    public int ErrorNumber { get; }
+}

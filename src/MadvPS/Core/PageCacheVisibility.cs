@@ -1,0 +1,32 @@
+using MadvPS.Interop;
+
+namespace MadvPS.Core;
+
+/// <summary>
+/// Whether the kernel shows the calling thread a file's page cache: the rule of
+/// <see cref="FileCacheFacts.MincoreHidesSince"/>, asked of the kernel piece by piece with the
+/// thread's own credentials (fsuid, effective capabilities), which are what the kernel checks.
+/// </summary>
+internal static class PageCacheVisibility
+{
+    public static bool CallerCanSee(CachedFile file)
+    {
+        if (Libc.CurrentFsuid == file.OwnerUid)
+        {
+            return true;
+        }
+
+        if (Libc.ThreadHasEffectiveCapability(FileCacheFacts.CapFowner))
+        {
+            return true;
+        }
+
+        // The descriptor's magic link names exactly the opened file, even if the path changed since.
+        return Libc.CheckWriteAccess($"/proc/self/fd/{file.Handle.DangerousGetHandle()}") == 0;
+    }
+
+    public static FileCacheException Hidden(CachedFile file) => new(
+        FileCacheFailure.PageCacheHidden, file.Path,
+        $"The kernel does not show the page cache of '{file.Path}' to this user: it shows it only to the file's owner, to CAP_FOWNER, or to a user who may write the file (cachestat answers EPERM; mincore would claim every page cached). Run as the owner or as root.",
+        (int)Errno.EPERM);
+}

@@ -1,0 +1,36 @@
+using System;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace MadvPS.Interop;
+
+internal static partial class Libc
+{
+    // asm-generic/fcntl.h; x86_64 and aarch64 share these values.
+    internal const int O_RDONLY = 0;
+    internal const int O_NONBLOCK = 0x800;
+    internal const int O_NOCTTY = 0x100;
+    internal const int O_CLOEXEC = 0x80000;
+
+    // open(2). glibc declares it variadic (the mode, read only with O_CREAT or O_TMPFILE, which
+    // are never passed here); see FixedArityVariadicCallsAreSafe for why the fixed form is sound.
+    [LibraryImport(Name, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open_raw(string path, nint flags);
+
+    /// <summary>Opens a file read-only, without blocking on FIFOs and without becoming a controlling terminal.</summary>
+    internal static SafeFileHandle OpenReadOnly(string path)
+    {
+        if (!FixedArityVariadicCallsAreSafe)
+        {
+            throw new PlatformNotSupportedException($"Opening files is supported on x86_64 and aarch64 only, not on {RuntimeInformation.ProcessArchitecture}.");
+        }
+
+        int fd = open_raw(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+        {
+            throw LinuxErrorException.FromLastError("open", path);
+        }
+
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+}
