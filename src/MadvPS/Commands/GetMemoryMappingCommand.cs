@@ -67,7 +67,7 @@ public sealed class GetMemoryMappingCommand : PSCmdlet
             case ProcessSelector.NameSet:
                 foreach ((int id, string name) in ProcessSelector.ByName(this, Name))
                 {
-                    Read(id, id);
+                    Read(id, id, foundByName: true);
                 }
 
                 break;
@@ -88,7 +88,7 @@ public sealed class GetMemoryMappingCommand : PSCmdlet
         }
     }
 
-    private void Read(int processId, object target)
+    private void Read(int processId, object target, bool foundByName = false)
     {
         try
         {
@@ -111,6 +111,12 @@ public sealed class GetMemoryMappingCommand : PSCmdlet
                     WriteObject(mapping);
                 }
             }
+        }
+        catch (ProcessAccessException e) when (foundByName && e.Failure is ProcessAccessFailure.NotFound && ProcessStat.TryRead(processId) is null)
+        {
+            // Found by name a moment ago and gone before it was read: as with Get-Process, a
+            // process that no longer exists is simply not listed.
+            WriteVerbose($"Process {processId} exited before its mappings were read.");
         }
         catch (ProcessAccessException e)
         {

@@ -49,7 +49,7 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
             case ProcessSelector.NameSet:
                 foreach ((int id, _) in ProcessSelector.ByName(this, Name))
                 {
-                    AdviseProcess(id, id);
+                    AdviseProcess(id, id, foundByName: true);
                 }
 
                 break;
@@ -76,7 +76,7 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
         _current?.Resume();
     }
 
-    private void AdviseProcess(int processId, object target)
+    private void AdviseProcess(int processId, object target, bool foundByName = false)
     {
         if (_stopping)
         {
@@ -162,6 +162,10 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                 _current = null;
                 handle.Resume();
             }
+        }
+        catch (ProcessAccessException e) when (foundByName && e.Failure is ProcessAccessFailure.NotFound && ProcessStat.TryRead(processId) is null)
+        {
+            WriteVerbose($"Process {processId} exited before it could be advised.");
         }
         catch (ProcessAccessException e)
         {
