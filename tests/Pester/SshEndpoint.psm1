@@ -120,6 +120,8 @@ function Start-SshEndpoint {
             '#!/bin/sh'
             '# The powershell subsystem of a MadvPS test sshd: the pinned pwsh, with the module under test first.'
             "PSModulePath=$(ConvertTo-ShellWord $ModuleDirectory); export PSModulePath"
+            '# Its own user data folder, so that no module installed for the user shadows the one under test.'
+            "XDG_DATA_HOME=$(ConvertTo-ShellWord (Join-Path $directory 'data')); export XDG_DATA_HOME"
             'POWERSHELL_TELEMETRY_OPTOUT=1; export POWERSHELL_TELEMETRY_OPTOUT'
             "exec $(ConvertTo-ShellWord ([Environment]::ProcessPath)) $(ConvertTo-ShellWord $pwshDll) -sshs -NoLogo -NoProfile"
         )
