@@ -26,7 +26,7 @@ Describe 'Mappings that crossed remoting or CSV, on the host they were read on' 
     }
 
     AfterAll {
-        if ($script:target) { $script:target.Stop() }
+        if ($script:target) { $script:target.Stop(); $script:target = $null }
     }
 
     It 'gives the same outcome for live, deserialized and CSV mappings, skips included' {
