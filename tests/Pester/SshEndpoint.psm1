@@ -48,6 +48,7 @@ function Install-SshServer {
     $madePolicy = -not (Test-Path $policy)
     $port22Before = Test-TcpPort '127.0.0.1' 22
     $log = [System.Collections.Generic.List[string]]::new()
+    $frontend = $env:DEBIAN_FRONTEND
     try {
         if ($madePolicy) {
             Set-Content -Path $policy -Value "#!/bin/sh`n# Made by the MadvPS remoting tests while they install openssh-server.`nexit 101"
@@ -58,6 +59,7 @@ function Install-SshServer {
         apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends @packages 2>&1 | ForEach-Object { $log.Add("$_") }
     }
     finally {
+        $env:DEBIAN_FRONTEND = $frontend
         if ($madePolicy) { Remove-Item -Force $policy -ErrorAction Ignore }
     }
 
