@@ -183,8 +183,8 @@ function Invoke-Install {
     }
 }
 
-# The nuspec PowerShellGet writes for a module: the manifest's metadata, and the tags by which
-# Find-PSResource -Command and Find-Module -Command find it.
+# The nuspec PowerShellGet writes for a module: the manifest's metadata, and the tags by which a
+# feed answers Find-PSResource -Command and Find-Module -Command.
 function New-Nuspec {
     param([string] $Path)
     $manifest = Import-PowerShellDataFile (Join-Path $ModuleOut 'MadvPS.psd1')
