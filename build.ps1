@@ -8,20 +8,34 @@
            out/MadvPS, and ends with one line "N passed, N failed, N skipped".
     Demo   starts the project's target program and pages out its largest mappings.
     Clean  removes out/ and the projects' bin/ and obj/.
+    Install  builds (unless -NoBuild), then copies out/MadvPS into PowerShell's module path for -Scope
+           (CurrentUser: ~/.local/share/powershell/Modules; AllUsers: /usr/local/share/powershell/Modules,
+           which remote sessions of every user find) as MadvPS/<version>.
+    Package  builds (unless -NoBuild), then packs out/MadvPS into out/MadvPS.<version>.nupkg, which Install-PSResource
+           and Install-Module take from a repository (a folder registered with Register-PSResourceRepository).
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 Test
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Install -Scope AllUsers
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Clean', 'Install', 'Package')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
     # Pester test files or folders to run instead of all of tests/Pester (Test only).
-    [string[]] $PesterPath
+    [string[]] $PesterPath,
+
+    # Whose module path Install copies the module into (Install only).
+    [ValidateSet('CurrentUser', 'AllUsers')]
+    [string] $Scope = 'CurrentUser',
+
+    # Install and Package take out/MadvPS as the last Build or Test left it, without building.
+    [switch] $NoBuild
 )
 
 $ErrorActionPreference = 'Stop'
@@ -143,9 +157,92 @@ function Invoke-Clean {
     }
 }
 
+# The module folders PowerShell 7 puts on PSModulePath on Linux (about_PSModulePath); the user's
+# follows XDG_DATA_HOME as .NET's LocalApplicationData does.
+function Get-ModuleRoot {
+    if ($Scope -eq 'AllUsers') { return '/usr/local/share/powershell/Modules' }
+    Join-Path ([Environment]::GetFolderPath('LocalApplicationData', 'DoNotVerify')) 'powershell/Modules'
+}
+
+# Install and Package build first, unless -NoBuild and out/MadvPS is there.
+function Invoke-BuildUnlessNoBuild {
+    if (-not $NoBuild) { Invoke-Build; return }
+    if (-not (Test-Path (Join-Path $ModuleOut 'MadvPS.dll'))) { throw "-NoBuild, but $ModuleOut has no built module: run build.ps1 Build first." }
+}
+
+function Invoke-Install {
+    Invoke-BuildUnlessNoBuild
+    $moduleRoot = Get-ModuleRoot
+    $destination = Join-Path $moduleRoot "MadvPS/$(Get-ModuleVersion)"
+    if (Test-Path $destination) { Remove-Item -Recurse -Force $destination }
+    New-Item -ItemType Directory -Force -Path $destination | Out-Null
+    Copy-Item -Recurse -Path (Join-Path $ModuleOut '*') -Destination $destination
+    Write-Host "Installed $destination"
+    if ($env:PSModulePath -split [IO.Path]::PathSeparator -notcontains $moduleRoot) {
+        Write-Warning "$moduleRoot is not on this session's PSModulePath; a new pwsh started by this user puts it there."
+    }
+}
+
+# The nuspec PowerShellGet writes for a module: the manifest's metadata, and the tags by which a
+# feed answers Find-PSResource -Command and Find-Module -Command.
+function New-Nuspec {
+    param([string] $Path)
+    $manifest = Import-PowerShellDataFile (Join-Path $ModuleOut 'MadvPS.psd1')
+    $psData = $manifest.PrivateData.PSData
+    $tags = [System.Collections.Generic.List[string]]::new()
+    $tags.Add('PSModule')
+    $tags.Add('PSIncludes_Cmdlet')
+    foreach ($cmdlet in $manifest.CmdletsToExport) { $tags.Add("PSCmdlet_$cmdlet"); $tags.Add("PSCommand_$cmdlet") }
+    foreach ($tag in $psData.Tags) { if (-not $tags.Contains($tag)) { $tags.Add($tag) } }
+
+    $settings = [System.Xml.XmlWriterSettings]@{ Indent = $true; Encoding = [System.Text.UTF8Encoding]::new($false) }
+    $xml = [System.Xml.XmlWriter]::Create($Path, $settings)
+    try {
+        $ns = 'http://schemas.microsoft.com/packaging/2011/08/nuspec.xsd'
+        $xml.WriteStartElement('package', $ns)
+        $xml.WriteStartElement('metadata', $ns)
+        $xml.WriteElementString('id', $ns, 'MadvPS')
+        $xml.WriteElementString('version', $ns, $manifest.ModuleVersion)
+        $xml.WriteElementString('authors', $ns, $manifest.Author)
+        $xml.WriteElementString('owners', $ns, $manifest.CompanyName)
+        $xml.WriteElementString('requireLicenseAcceptance', $ns, 'false')
+        if ($psData.LicenseUri) { $xml.WriteElementString('licenseUrl', $ns, $psData.LicenseUri) }
+        if ($psData.ContainsKey('ProjectUri') -and $psData.ProjectUri) { $xml.WriteElementString('projectUrl', $ns, $psData.ProjectUri) }
+        $xml.WriteElementString('description', $ns, $manifest.Description)
+        $xml.WriteElementString('copyright', $ns, $manifest.Copyright)
+        $xml.WriteElementString('tags', $ns, ($tags -join ' '))
+        $xml.WriteEndElement()
+        $xml.WriteStartElement('files', $ns)
+        $xml.WriteStartElement('file', $ns)
+        $xml.WriteAttributeString('src', '**')
+        $xml.WriteAttributeString('target', '')
+        $xml.WriteEndElement()
+        $xml.WriteEndElement()
+        $xml.WriteEndElement()
+    }
+    finally { $xml.Dispose() }
+}
+
+function Invoke-Package {
+    Invoke-BuildUnlessNoBuild
+    $work = Join-Path $Out 'package'
+    if (Test-Path $work) { Remove-Item -Recurse -Force $work }
+    New-Item -ItemType Directory -Path $work | Out-Null
+    $nuspec = Join-Path $work 'MadvPS.nuspec'
+    New-Nuspec -Path $nuspec
+    $nupkg = Join-Path $Out "MadvPS.$(Get-ModuleVersion).nupkg"
+    if (Test-Path $nupkg) { Remove-Item -Force $nupkg }
+    Invoke-Native dotnet @('pack', (Join-Path $Root 'build/package/MadvPS.Package.proj'), '--nologo', '-v', 'q',
+        "-p:NuspecFile=$nuspec", "-p:NuspecBasePath=$ModuleOut", '-o', $Out)
+    if (-not (Test-Path $nupkg)) { throw "dotnet pack did not write $nupkg." }
+    Write-Host "Packed $nupkg"
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Clean' { Invoke-Clean }
+    'Install' { Invoke-Install }
+    'Package' { Invoke-Package }
 }

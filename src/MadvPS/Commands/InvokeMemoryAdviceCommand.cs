@@ -48,6 +48,12 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public VmFlags? VmFlags { get; set; }
 
+    /// <summary>The host a deserialized object or CSV row was read on (Invoke-Command's PSComputerName); named when its BootId is not this host's.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [Alias("PSComputerName")]
+    [AllowEmptyString]
+    public string? ReadOn { get; set; }
+
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public MappingKind? Kind { get; set; }
 
@@ -68,7 +74,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         var key = (Id, ProcessStartTime, BootId);
         if (!_batches.TryGetValue(key, out Batch? batch))
         {
-            batch = new Batch(Id, ProcessStartTime, BootId, new AdvicePlan(Advice));
+            batch = new Batch(Id, ProcessStartTime, BootId, ReadOn, new AdvicePlan(Advice));
             _batches.Add(key, batch);
             _order.Add(batch);
         }
@@ -126,7 +132,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         ProcessHandle handle;
         try
         {
-            handle = ProcessHandle.Open(batch.ProcessId, batch.StartTime, batch.BootId);
+            handle = ProcessHandle.Open(batch.ProcessId, batch.StartTime, batch.BootId, batch.ReadOn);
         }
         catch (ProcessAccessException e)
         {
@@ -192,5 +198,5 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         return ShouldContinue($"{Advice} destroys the contents of the ranges of {target}. Continue?", "Destructive memory advice");
     }
 
-    private sealed record Batch(int ProcessId, ulong? StartTime, string? BootId, AdvicePlan Plan);
+    private sealed record Batch(int ProcessId, ulong? StartTime, string? BootId, string? ReadOn, AdvicePlan Plan);
 }

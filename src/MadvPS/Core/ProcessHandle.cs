@@ -33,12 +33,12 @@ internal sealed class ProcessHandle : IDisposable
     /// </summary>
     /// <param name="expectedStartTime">Null to take whatever process has the PID now.</param>
     /// <param name="expectedBootId">Null to skip the boot check (a live PID given by the user).</param>
-    public static ProcessHandle Open(int processId, ulong? expectedStartTime, string? expectedBootId)
+    /// <param name="readOn">The host the object says it was read on (PSComputerName of remoting output), for the error only.</param>
+    public static ProcessHandle Open(int processId, ulong? expectedStartTime, string? expectedBootId, string? readOn = null)
     {
         if (expectedBootId is not null && !string.Equals(expectedBootId, ProcessIdentity.CurrentBootId, StringComparison.OrdinalIgnoreCase))
         {
-            throw new ProcessAccessException(ProcessAccessFailure.IdentityChanged, processId,
-                $"The object for process {processId} was read in boot {expectedBootId}, but this host is in boot {ProcessIdentity.CurrentBootId}: it was read on another host or before a reboot. Read the mappings again on this host.");
+            throw new ProcessAccessException(ProcessAccessFailure.IdentityChanged, processId, BootMismatch(processId, expectedBootId, readOn));
         }
 
         SafePidfdHandle pidfd;
@@ -81,6 +81,23 @@ internal sealed class ProcessHandle : IDisposable
             pidfd.Dispose();
             throw;
         }
+    }
+
+    // Objects read on one host or boot never reach a process of another: a PID there names another process.
+    private static string BootMismatch(int processId, string expectedBootId, string? readOn)
+    {
+        string here = $"this host ({Environment.MachineName}) is in boot {ProcessIdentity.CurrentBootId}";
+        if (expectedBootId.Length == 0)
+        {
+            return $"The object for process {processId} has an empty BootId, so the host and boot it was read in cannot be checked; {here}. Nothing was advised: read the mappings again on this host.";
+        }
+
+        if (string.IsNullOrEmpty(readOn))
+        {
+            return $"The object for process {processId} was read in boot {expectedBootId}, but {here}: it was read on another host or before a reboot. Nothing was advised: read the mappings again on this host.";
+        }
+
+        return $"The object for process {processId} was read on {readOn} in boot {expectedBootId}, but {here}: it was read on another host or before a reboot. Nothing was advised: advise it on the host it was read on (Invoke-Command -HostName {readOn} {{ $using:mappings | Invoke-MemoryAdvice ... }}), or read the mappings again here.";
     }
 
     /// <summary>
