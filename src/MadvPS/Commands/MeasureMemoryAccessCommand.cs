@@ -21,7 +21,7 @@ public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver
     private readonly CancellationTokenSource _stop = new();
     private readonly List<(int Id, object Target)> _targets = new();
     private readonly HashSet<int> _seen = new();
-    private ProgressRecord? _progress;
+    private string? _activity;
     private string _lastWindow = "";
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSelector.IdSet)]
@@ -143,7 +143,7 @@ public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver
             }
 
             WriteVerbose($"Measuring {processes.Count} process(es): {Samples} window(s) of {Window}, clear_refs {ClearRefs.ValueFor(Selection)}.");
-            _progress = new ProgressRecord(1, $"Measuring the memory access of {processes.Count} process(es)", "Starting");
+            _activity = $"Measuring the memory access of {processes.Count} process(es)";
             if (!AccessSession.Run(processes, Window, Samples, _stop.Token, this))
             {
                 // Stopped (Ctrl+C): PowerShell accepts no more output from a stopping command, so
@@ -152,8 +152,7 @@ public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver
                 return;
             }
 
-            _progress.RecordType = ProgressRecordType.Completed;
-            WriteProgress(_progress);
+            WriteProgress(new ProgressRecord(1, _activity, "Done") { RecordType = ProgressRecordType.Completed });
 
             foreach (MeasuredProcess process in processes)
             {
@@ -188,18 +187,20 @@ public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver
 
     void IAccessObserver.Waiting(int window, TimeSpan elapsed)
     {
-        if (_progress is null)
+        if (_activity is null)
         {
             return;
         }
 
+        // A new record each time: hosts and Streams.Progress keep the records they are given.
         double total = Window.TotalSeconds * Samples;
         double done = Window.TotalSeconds * window + Math.Min(elapsed.TotalSeconds, Window.TotalSeconds);
-        _progress.StatusDescription = $"Window {window + 1} of {Samples}: {Math.Min(elapsed.TotalSeconds, Window.TotalSeconds):0.#} s of {Window.TotalSeconds:0.###} s";
-        _progress.CurrentOperation = _lastWindow;
-        _progress.PercentComplete = (int)Math.Min(99, 100 * done / total);
-        _progress.SecondsRemaining = (int)Math.Ceiling(Math.Max(0, total - done));
-        WriteProgress(_progress);
+        WriteProgress(new ProgressRecord(1, _activity, $"Window {window + 1} of {Samples}: {Math.Min(elapsed.TotalSeconds, Window.TotalSeconds):0.#} s of {Window.TotalSeconds:0.###} s")
+        {
+            CurrentOperation = _lastWindow,
+            PercentComplete = (int)Math.Min(99, 100 * done / total),
+            SecondsRemaining = (int)Math.Ceiling(Math.Max(0, total - done)),
+        });
     }
 
     void IAccessObserver.WindowCompleted(int window, IReadOnlyList<MeasuredProcess> processes)
