@@ -226,6 +226,12 @@ Describe 'Measure-MemoryAccess and bad input' {
         $errs[0].TargetObject | Should -Be $missing
     }
 
+    It 'gives nothing and no error for a kernel thread' {
+        $kthread = [int]((Get-Content /proc/2/stat) -split ' ' | Select-Object -First 1)
+        Measure-MemoryAccess -Id $kthread -Rollup -Window 300ms -ErrorVariable errs | Should -BeNullOrEmpty
+        $errs | Should -BeNullOrEmpty
+    }
+
     It 'reports a process that exits mid-measurement and writes nothing for it, but measures the others' {
         $short = Start-TestTarget -AnonMiB 1
         try {

@@ -22,7 +22,7 @@ public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver
     private readonly List<(int Id, object Target)> _targets = new();
     private readonly HashSet<int> _seen = new();
     private string? _activity;
-    private string _lastWindow = "";
+    private string? _lastWindow;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSelector.IdSet)]
     [Alias("ProcessId", "PID")]
@@ -126,13 +126,12 @@ public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver
                     continue;
                 }
 
+                // In the list before ShouldProcess, which throws when the pipeline stops: the finally disposes it.
+                processes.Add(process);
                 string action = $"Clear the referenced bits of its {Selection} mappings (clear_refs {ClearRefs.ValueFor(Selection)}) at the start of each of {Samples} window(s) of {Window}";
-                if (ShouldProcess($"process {id} ({process.Name})", action))
+                if (!ShouldProcess($"process {id} ({process.Name})", action))
                 {
-                    processes.Add(process);
-                }
-                else
-                {
+                    processes.Remove(process);
                     process.Dispose();
                 }
             }
@@ -158,7 +157,8 @@ public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver
             {
                 if (Rollup)
                 {
-                    if (process.Tracker.WindowCount > 0)
+                    // A kernel thread has no address space: nothing, as Get-MemoryMapping -Rollup gives.
+                    if (process.HasAddressSpace)
                     {
                         WriteObject(process.Tracker.Totals(process.Stat, process.Name, process.BootId, Selection, Window));
                     }
@@ -199,7 +199,7 @@ public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver
         {
             CurrentOperation = _lastWindow,
             PercentComplete = (int)Math.Min(99, 100 * done / total),
-            SecondsRemaining = (int)Math.Ceiling(Math.Max(0, total - done)),
+            SecondsRemaining = (int)Math.Min(int.MaxValue, Math.Ceiling(Math.Max(0, total - done))),
         });
     }
 

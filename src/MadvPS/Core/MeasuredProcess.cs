@@ -37,6 +37,9 @@ internal sealed class MeasuredProcess : IDisposable
     public MappingSelection Selection { get; }
     public AccessTracker Tracker { get; }
 
+    /// <summary>False when the last read found no address space at all (a kernel thread).</summary>
+    public bool HasAddressSpace { get; private set; } = true;
+
     /// <summary>
     /// Opens the process for measurement and checks, before anything is cleared, that its smaps
     /// can be read (PTRACE_MODE_READ, checked by the kernel at open) and its clear_refs written.
@@ -127,20 +130,44 @@ internal sealed class MeasuredProcess : IDisposable
     {
         using FileStream stream = _directory.OpenRead("smaps");
         var parser = new SmapsParser(stream, expectVmFlags: true);
+        bool any = false;
         while (parser.TryReadEntry(out SmapsEntry entry))
         {
+            any = true;
             if (ClearRefs.Measures(Selection, entry.Kind, entry.VmFlags))
             {
                 Tracker.Add(MappingReader.ToMapping(entry, Stat, Name, BootId));
             }
         }
+
+        HasAddressSpace = any;
     }
 
     private void ReadRollup()
     {
-        using FileStream stream = _directory.OpenRead("smaps_rollup");
+        FileStream stream;
+        try
+        {
+            stream = _directory.OpenRead("smaps_rollup");
+        }
+        catch (LinuxErrorException e) when (e.Errno == Errno.ESRCH && _directory.IsAlive())
+        {
+            // smaps_rollup refuses to open (ESRCH) when there is no address space: a kernel thread.
+            HasAddressSpace = false;
+            return;
+        }
+
+        using (stream)
+        {
+            ReadRollup(stream);
+        }
+    }
+
+    private void ReadRollup(FileStream stream)
+    {
         var parser = new SmapsParser(stream, expectVmFlags: false);
-        if (parser.TryReadEntry(out SmapsEntry entry))
+        HasAddressSpace = parser.TryReadEntry(out SmapsEntry entry);
+        if (HasAddressSpace)
         {
             Tracker.AddTotals(entry.Sizes[(int)SmapsField.Rss], entry.Sizes[(int)SmapsField.Referenced]);
         }
