@@ -10,6 +10,7 @@ using Xunit;
 namespace MadvPS.Tests;
 
 /// <summary>The output types of Measure-MemoryAccess: whole copies of the mapping, and flat enough for remoting.</summary>
+[Collection(ProcessChurnCollection.Name)]
 public class AccessOutputTests
 {
     [Fact]

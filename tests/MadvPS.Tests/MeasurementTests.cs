@@ -9,7 +9,18 @@ using Xunit;
 
 namespace MadvPS.Tests;
 
+/// <summary>
+/// Tests that start processes and map memory in this process run on their own, so that tests
+/// which compare this process's smaps with its maps do not see mappings come and go.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessChurnCollection
+{
+    public const string Name = "Starts processes and maps memory";
+}
+
 /// <summary>clear_refs, the /proc directory held open, and the measurement loop, against real processes.</summary>
+[Collection(ProcessChurnCollection.Name)]
 public class MeasurementTests
 {
     private sealed class Observer : IAccessObserver
