@@ -15,7 +15,7 @@ namespace MadvPS.Commands;
 [Cmdlet(VerbsDiagnostic.Measure, "MemoryAccess", DefaultParameterSetName = ProcessSelector.IdSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(MemoryAccess))]
 [OutputType(typeof(ProcessAccess))]
-public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver
+public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver, IDisposable
 {
     private const string WindowTag = "MadvPS.Window";
     private readonly CancellationTokenSource _stop = new();
@@ -183,7 +183,19 @@ public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver
         }
     }
 
-    protected override void StopProcessing() => _stop.Cancel();
+    protected override void StopProcessing()
+    {
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The command has already finished.
+        }
+    }
+
+    public void Dispose() => _stop.Dispose();
 
     void IAccessObserver.Waiting(int window, TimeSpan elapsed)
     {
