@@ -4,9 +4,9 @@ namespace MadvPS;
 /// One mapping of a process, as one entry of <c>/proc/PID/smaps</c> describes it. Sizes are in bytes.
 /// Flat (numbers, strings, enums) so that it survives remoting and CSV; the members that
 /// <c>Invoke-MemoryAdvice</c> binds by property name are ProcessId, Start, Size, ProcessStartTime,
-/// BootId and VmFlags.
+/// BootId and VmFlags. Not sealed: <see cref="MemoryAccess"/> is a mapping with access figures.
 /// </summary>
-public sealed class MemoryMapping
+public class MemoryMapping
 {
     public int ProcessId { get; set; }
     public string ProcessName { get; set; } = "";
