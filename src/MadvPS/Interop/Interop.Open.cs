@@ -6,12 +6,6 @@ namespace MadvPS.Interop;
 
 internal static partial class Libc
 {
-    // asm-generic/fcntl.h; x86_64 and aarch64 share these values.
-    internal const int O_RDONLY = 0;
-    internal const int O_NONBLOCK = 0x800;
-    internal const int O_NOCTTY = 0x100;
-    internal const int O_CLOEXEC = 0x80000;
-
     // open(2). glibc declares it variadic (the mode, read only with O_CREAT or O_TMPFILE, which
     // are never passed here); see FixedArityVariadicCallsAreSafe for why the fixed form is sound.
     [LibraryImport(Name, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -5,13 +5,6 @@ namespace MadvPS.Interop;
 
 internal static partial class Libc
 {
-    // <fcntl.h>: the same on x86_64 and aarch64 (asm-generic/fcntl.h). FileConstantsTests
-    // compiles C against the real headers and compares.
-    internal const int AT_FDCWD = -100;
-    internal const int O_RDONLY = 0;
-    internal const int O_WRONLY = 1;
-    internal const int O_CLOEXEC = 0x80000;
-
     // openat(2), Linux 2.6.16. glibc declares it variadic (a mode follows only with O_CREAT or
     // O_TMPFILE); the module never passes either, so no variadic argument is ever read.
     [LibraryImport(Name, EntryPoint = "openat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]

@@ -23,7 +23,6 @@ internal struct StatxBuffer
 
 internal static partial class Libc
 {
-    internal const int AT_FDCWD = -100;
     internal const int AT_EMPTY_PATH = 0x1000;
     internal const uint STATX_BASIC_STATS = 0x7ff;
 
