@@ -69,7 +69,6 @@ Describe 'Long advice' {
     It 'says with -Verbose which calls were made with how many ranges' {
         $verbose = Get-MemoryMapping -Id $target.Id -Kind File, Anonymous | Invoke-MemoryAdvice -Advice Cold -Verbose 4>&1 |
             Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
-        $verbose.Message | Should -Contain ($verbose.Message | Where-Object { $_ -like 'Performing the operation "Cold on * range(s)*' } | Select-Object -First 1)
         $calls = @($verbose.Message | Where-Object { $_ -like 'process_madvise(*' })
         $calls.Count | Should -BeGreaterThan 0
         $calls | ForEach-Object { $_ | Should -Match "^process_madvise\(pidfd of $($target.Id), \d+ range\(s\), Cold\): .* requested, .* advised$" }
