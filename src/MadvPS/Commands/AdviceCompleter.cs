@@ -10,7 +10,9 @@ namespace MadvPS.Commands;
 
 /// <summary>
 /// Completes -Advice with every MADV_* name, each with a one-line description (AdviceFacts) and
-/// where it may be used on this kernel.
+/// where it may be used on this kernel. PowerShell 7.4 to 7.6 completes enum and ValidateSet
+/// parameters itself before it asks any [ArgumentCompleter] (CompletionCompleters.ProcessParameter),
+/// so on an enum-typed -Advice this completer is not called and Tab offers the bare names.
 /// </summary>
 public class AdviceCompleter : IArgumentCompleter
 {
