@@ -7,6 +7,8 @@
     Test   builds, runs the xunit tests and then the Pester tests in a fresh pwsh against
            out/MadvPS, and ends with one line "N passed, N failed, N skipped".
     Demo   starts the project's target program and pages out its largest mappings.
+    Docs   turns docs/*.md (PlatyPS schema 2.0.0) into en-US/ (MAML and about_ text) with
+           build/HelpBuilder; commit en-US/, which Build ships.
     Clean  removes out/ and the projects' bin/ and obj/.
     Install  builds (unless -NoBuild), then copies out/MadvPS into PowerShell's module path for -Scope
            (CurrentUser: ~/.local/share/powershell/Modules; AllUsers: /usr/local/share/powershell/Modules,
@@ -21,7 +23,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Clean', 'Install', 'Package')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Docs', 'Clean', 'Install', 'Package')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -151,6 +153,15 @@ function Invoke-Demo {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+# docs/*.md -> en-US/MadvPS.dll-Help.xml and en-US/about_*.help.txt (tests/Pester/Help.Tests.ps1 checks they are current).
+function Invoke-Docs {
+    $builder = Join-Path $Out 'helpbuilder'
+    Invoke-Native dotnet @('build', (Join-Path $Root 'build/HelpBuilder/HelpBuilder.csproj'), '-c', $Configuration, '--nologo', '-v', 'q', '-clp:NoSummary', '-o', $builder)
+    $help = Join-Path $Root 'en-US'
+    if (Test-Path $help) { Remove-Item -Recurse -Force $help }
+    Invoke-Native dotnet @((Join-Path $builder 'HelpBuilder.dll'), (Join-Path $Root 'docs'), $help)
+}
+
 function Invoke-Clean {
     foreach ($path in @($Out) + (Get-ChildItem -Path $Root -Recurse -Directory -Include bin, obj | Select-Object -ExpandProperty FullName)) {
         if (Test-Path $path) { Remove-Item -Recurse -Force $path }
@@ -242,6 +253,7 @@ switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
+    'Docs' { Invoke-Docs }
     'Clean' { Invoke-Clean }
     'Install' { Invoke-Install }
     'Package' { Invoke-Package }

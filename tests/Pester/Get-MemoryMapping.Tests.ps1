@@ -136,6 +136,16 @@ Describe 'Get-MemoryMapping and bad input' {
         $errs | Should -BeNullOrEmpty
     }
 
+    It 'gives no rollup and no error for a kernel thread' {
+        $kthread = Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' |
+            Where-Object { (Test-Path "/proc/$($_.Name)/stat") -and -not (Get-Content -Raw -ErrorAction SilentlyContinue "/proc/$($_.Name)/cmdline") -and ((Get-Content -Raw "/proc/$($_.Name)/stat") -split '\) ')[1][0] -ne 'Z' } |
+            Select-Object -First 1
+        if (-not $kthread) { Set-ItResult -Skipped -Because 'this host shows no kernel thread in /proc' }
+        $out = Get-MemoryMapping -Id ([int]$kthread.Name) -Rollup -ErrorVariable errs
+        $out | Should -BeNullOrEmpty
+        $errs | Should -BeNullOrEmpty
+    }
+
     It 'says which name matched no process' {
         Get-MemoryMapping -Name 'no-such-process-madvps' -ErrorVariable errs -ErrorAction SilentlyContinue
         $errs[0].FullyQualifiedErrorId | Should -Be 'ProcessNameNotFound,MadvPS.Commands.GetMemoryMappingCommand'

@@ -16,6 +16,7 @@ public sealed class GetMemoryAdviceSupportCommand : PSCmdlet
     private const string EnvironmentSet = "Environment";
 
     [Parameter(Position = 0, ParameterSetName = AdviceSet)]
+    [ArgumentCompleter(typeof(AdviceCompleter))]
     public MemoryAdvice[]? Advice { get; set; }
 
     /// <summary>One object with the host's facts (kernel, swap, THP, capabilities) instead of one per advice.</summary>

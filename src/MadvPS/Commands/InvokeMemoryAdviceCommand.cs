@@ -19,11 +19,13 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     private volatile ProcessHandle? _current;
 
     [Parameter(Mandatory = true, Position = 0)]
+    [ArgumentCompleter(typeof(AdviceCompleter))]
     public MemoryAdvice Advice { get; set; }
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ProcessId")]
     [ValidateRange(1, int.MaxValue)]
+    [ArgumentCompleter(typeof(ProcessIdCompleter))]
     public int Id { get; set; }
 
     /// <summary>The first byte of the range; a MemoryMapping's Start.</summary>

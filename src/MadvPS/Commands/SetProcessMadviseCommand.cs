@@ -19,12 +19,14 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSelector.IdSet)]
     [Alias("ProcessId", "PID")]
     [ValidateRange(1, int.MaxValue)]
+    [ArgumentCompleter(typeof(ProcessIdCompleter))]
     public int[] Id { get; set; } = Array.Empty<int>();
 
     [Parameter(Mandatory = true, ParameterSetName = ProcessSelector.NameSet)]
     [Alias("ProcessName")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProcessNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ProcessSelector.InputObjectSet)]
@@ -33,6 +35,7 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
     /// <summary>Only the advices the kernel accepts for another process: Cold, PageOut, WillNeed, Collapse.</summary>
     [Parameter(Mandatory = true)]
     [ValidateSet(nameof(MemoryAdvice.Cold), nameof(MemoryAdvice.PageOut), nameof(MemoryAdvice.WillNeed), nameof(MemoryAdvice.Collapse), IgnoreCase = true)]
+    [ArgumentCompleter(typeof(OtherProcessAdviceCompleter))]
     public MemoryAdvice Advice { get; set; }
 
     [Parameter]

@@ -51,10 +51,15 @@ internal static class MappingReader
         }
     }
 
-    /// <summary>Reads /proc/PID/smaps_rollup; null for a kernel thread (no mm, an empty file).</summary>
+    /// <summary>Reads /proc/PID/smaps_rollup; null for a task without an mm (a kernel thread, a process exiting).</summary>
     public static ProcessMemory? ReadRollup(ProcessStat process, string processName)
     {
-        using FileStream stream = Open(process.ProcessId, "smaps_rollup", null);
+        using FileStream? stream = OpenRollup(process);
+        if (stream is null)
+        {
+            return null;
+        }
+
         var parser = new SmapsParser(stream, expectVmFlags: false);
         try
         {
@@ -153,6 +158,20 @@ internal static class MappingReader
     private static ProcessAccessException Exited(ProcessStat process, Exception? inner) =>
         new(ProcessAccessFailure.Exited, process.ProcessId,
             $"Process {process.ProcessId} ({process.Command}) exited while its mappings were read; what was read before may be incomplete.", inner);
+
+    // Opening smaps_rollup of a task without an mm fails with ESRCH (Linux 6.18): a kernel thread,
+    // or a process between exit_mm() and becoming a zombie. Neither has memory to report.
+    private static FileStream? OpenRollup(ProcessStat process)
+    {
+        try
+        {
+            return Open(process.ProcessId, "smaps_rollup", null);
+        }
+        catch (IOException e) when (e.HResult == (int)Interop.Errno.ESRCH)
+        {
+            return StillRunning(process) ? null : throw Exited(process, e);
+        }
+    }
 
     private static FileStream Open(int processId, string file, string? procRoot)
     {
