@@ -22,6 +22,7 @@ public class SerializationTests
     {
         typeof(MemoryMapping), typeof(ProcessMemory), typeof(AdviceResult), typeof(ProcessAdviceResult),
         typeof(MemoryAdviceSupport), typeof(MemoryAdviceEnvironment),
+        typeof(MemoryAccess), typeof(ProcessAccess), typeof(FileCache), typeof(FileAdviceResult),
     };
 
     public static IEnumerable<object[]> OutputTypes() => DeclaredOutputTypes().Select(t => new object[] { t });
@@ -60,6 +61,12 @@ public class SerializationTests
                 // An enum arrives as its name ("Read, Write"), which converts back when it is bound.
                 Assert.Equal(expected!.ToString(), Assert.IsType<string>(value));
                 Assert.Equal(expected, LanguagePrimitives.ConvertTo(value, propertyType));
+            }
+            else if (propertyType.IsArray)
+            {
+                // A list of numbers (the per-window figures) arrives as a list of the same numbers.
+                var items = Assert.IsAssignableFrom<System.Collections.IEnumerable>(value is PSObject wrapped ? wrapped.BaseObject : value);
+                Assert.Equal(((System.Collections.IEnumerable)expected!).Cast<object>(), items.Cast<object>().Select(o => o is PSObject p ? p.BaseObject : o));
             }
             else
             {
@@ -190,11 +197,13 @@ public class SerializationTests
                 _ when t == typeof(long) => 5_000_000_000L + i,
                 _ when t == typeof(ulong) => 0xffff_ffff_ff60_0000UL + (ulong)i,
                 _ when t == typeof(bool) => true,
+                _ when t == typeof(double) => 12.5 + i,
+                _ when t == typeof(long[]) => new[] { 5_000_000_000L + i, 0L, 4096L },
                 _ when t == typeof(string) => $"{property.Name} \"value\" <&> {i}",
                 _ when t == typeof(TimeSpan) => TimeSpan.FromTicks(12_345_678 + i),
                 _ when t.IsEnum && t.IsDefined(typeof(FlagsAttribute)) => FlagsSample(t),
                 _ when t.IsEnum => Enum.GetValues(t).Cast<object>().Last(),
-                _ => throw new InvalidOperationException($"{type.Name}.{property.Name} is a {t}: output types hold only numbers, strings, bools, enums and TimeSpans, so that they survive remoting and CSV."),
+                _ => throw new InvalidOperationException($"{type.Name}.{property.Name} is a {t}: output types hold only numbers (and lists of them), strings, bools, enums and TimeSpans, so that they survive remoting and CSV."),
             };
             property.SetValue(instance, value);
         }
