@@ -69,7 +69,14 @@ Describe 'about_MadvPS' {
         $text = Get-Help about_MadvPS | Out-String
         $text | Should -Match 'SHORT DESCRIPTION'
         $text | Should -Match 'CAP_SYS_NICE'
-        (Get-Help about_Madv* | Select-Object -First 1).Name | Should -Be 'about_MadvPS'
+        (Get-Help about_Madv*).Name | Should -Contain 'about_MadvPS'
+    }
+
+    It 'finds every about topic of docs/ with Get-Help' {
+        foreach ($page in Get-ChildItem (Join-Path $PSScriptRoot '../../docs/about_*.md')) {
+            $name = $page.BaseName
+            (Get-Help $name | Out-String) | Should -Match 'SHORT DESCRIPTION' -Because "$name is in docs/"
+        }
     }
 }
 
