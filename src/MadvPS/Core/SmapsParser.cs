@@ -136,6 +136,7 @@ internal sealed class SmapsParser
     private readonly SmapsEntry _entry = new();
     private bool _entryOpen;
     private long _entryLine;
+    private bool _sawLocked;
 
     private readonly Dictionary<int, string> _devices = new();
     private byte[] _lastNameBytes = Array.Empty<byte>();
@@ -168,10 +169,12 @@ internal sealed class SmapsParser
                 if (_entryOpen)
                 {
                     _entryOpen = false;
-                    if (_expectVmFlags && !_entry.HasVmFlags)
+                    // An smaps entry ends with VmFlags, a rollup with Locked (__show_smap prints it
+                    // last since smaps_rollup came in 4.14): without it the text was cut short.
+                    if (_expectVmFlags ? !_entry.HasVmFlags : !_sawLocked)
                     {
                         throw new SmapsFormatException(
-                            $"The entry that starts at line {_entryLine} ends before its VmFlags line: the text was cut off", _lineNumber);
+                            $"The entry that starts at line {_entryLine} ends before its {(_expectVmFlags ? "VmFlags" : "Locked")} line: the text was cut off", _lineNumber);
                     }
 
                     return true;
@@ -209,6 +212,7 @@ internal sealed class SmapsParser
                 }
 
                 _entry.Reset();
+                _sawLocked = false;
                 _entryLine = _lineNumber;
                 ParseHeader(line);
                 _entryOpen = true;
@@ -379,6 +383,7 @@ internal sealed class SmapsParser
             }
 
             _entry.Sizes[(int)field] = (long)kilobytes * 1024;
+            _sawLocked |= field == SmapsField.Locked;
             return;
         }
 
