@@ -93,6 +93,11 @@ internal sealed class SmapsParser
 {
     private const int InitialBufferSize = 128 * 1024;
 
+    // The longest line the kernel writes is a header with a PATH_MAX name whose every byte is an
+    // escaped newline (\012): about 16 KiB. A longer line is not smaps text; without a cap the
+    // buffer would grow until memory ran out.
+    private const int MaxLineLength = 1024 * 1024;
+
     private static readonly (byte[] Key, SmapsField Field)[] s_sizeKeys =
     {
         ("Size"u8.ToArray(), SmapsField.Size),
@@ -290,6 +295,11 @@ internal sealed class SmapsParser
 
         if (_dataEnd == _buffer.Length)
         {
+            if (_buffer.Length >= MaxLineLength)
+            {
+                throw new SmapsFormatException($"A line is longer than {MaxLineLength / 1024} KiB, which no smaps line is: this is not smaps text", _lineNumber + 1);
+            }
+
             Array.Resize(ref _buffer, _buffer.Length * 2);
         }
 
