@@ -341,6 +341,13 @@ internal sealed class SmapsParser
         int deviceStart = position;
         ulong major = ReadHex(line, ref position, (byte)':');
         ulong minor = ReadHex(line, ref position, (byte)' ');
+        if (major > 0xFFF || minor > 0xFFFFF)
+        {
+            // MAJOR() has 12 bits and MINOR() 20 (include/linux/kdev_t.h, MINORBITS): the pair
+            // keys the device cache exactly, so two devices never share one string.
+            throw Malformed("its device is not a kernel major:minor");
+        }
+
         _entry.Device = DeviceString(line.Slice(deviceStart, position - deviceStart - 1), major, minor);
         _entry.Inode = ReadDecimalUntilSpaceOrEnd(line, ref position);
 
