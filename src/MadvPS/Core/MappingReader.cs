@@ -51,10 +51,15 @@ internal static class MappingReader
         }
     }
 
-    /// <summary>Reads /proc/PID/smaps_rollup; null for a kernel thread (no mm, an empty file).</summary>
+    /// <summary>Reads /proc/PID/smaps_rollup; null for a kernel thread (no mm).</summary>
     public static ProcessMemory? ReadRollup(ProcessStat process, string processName)
     {
-        using FileStream stream = Open(process.ProcessId, "smaps_rollup", null);
+        using FileStream? stream = OpenRollup(process);
+        if (stream is null)
+        {
+            return null;
+        }
+
         var parser = new SmapsParser(stream, expectVmFlags: false);
         try
         {
@@ -145,6 +150,20 @@ internal static class MappingReader
             VmFlags = entry.VmFlags,
             UnknownVmFlags = entry.UnknownVmFlags,
         };
+    }
+
+    private static FileStream? OpenRollup(ProcessStat process)
+    {
+        try
+        {
+            return Open(process.ProcessId, "smaps_rollup", null);
+        }
+        catch (IOException e) when (e.HResult == (int)Interop.Errno.ESRCH)
+        {
+            // smaps_rollup_open fails with ESRCH for a task without an mm (v6.19): a kernel
+            // thread, which has no memory to report, or a process that is exiting.
+            return StillRunning(process) ? null : throw Exited(process, e);
+        }
     }
 
     private static bool StillRunning(ProcessStat process) =>
