@@ -20,13 +20,13 @@ namespace MadvPS.Tests;
 /// </summary>
 public class SmapsParserFuzzTests
 {
-    internal const int RoundTripInputs = 1000;
-    internal const int CutInputs = 300;
+    internal const int RoundTripInputs = 600;
+    internal const int CutInputs = 200;
     internal const int CutsPerInput = 16;
-    internal const int RollupInputs = 40;
-    internal const int LineDamageInputs = 2500;
-    internal const int ByteDamageInputs = 4000;
-    internal const int RandomBytesInputs = 10000;
+    internal const int RollupInputs = 30;
+    internal const int LineDamageInputs = 2000;
+    internal const int ByteDamageInputs = 3000;
+    internal const int RandomBytesInputs = 6000;
 
     /// <summary>MADVPS_FUZZ_SCALE=N runs N times as many inputs (a long run before a release); 1 in the suite.</summary>
     internal static readonly int Scale =
