@@ -174,9 +174,7 @@ internal sealed class SmapsParser
                 if (_entryOpen)
                 {
                     _entryOpen = false;
-                    // An smaps entry ends with VmFlags, a rollup with Locked (__show_smap prints it
-                    // last since smaps_rollup came in 4.14): without it the text was cut short.
-                    if (_expectVmFlags ? !_entry.HasVmFlags : !_sawLocked)
+                    if (!EntryIsWhole)
                     {
                         throw new SmapsFormatException(
                             $"The entry that starts at line {_entryLine} ends before its {(_expectVmFlags ? "VmFlags" : "Locked")} line: the text was cut off", _lineNumber);
@@ -190,6 +188,14 @@ internal sealed class SmapsParser
 
             if (!terminated)
             {
+                if (_entryOpen && EntryIsWhole)
+                {
+                    // The entry before the cut is whole: hand it out; the cut line is the next call's error.
+                    UngetLine();
+                    _entryOpen = false;
+                    return true;
+                }
+
                 _entryOpen = false;
                 throw new SmapsFormatException("The text ends part way through a line: it was cut off", _lineNumber);
             }
@@ -229,15 +235,21 @@ internal sealed class SmapsParser
                 throw new SmapsFormatException("A field appears before any mapping header", _lineNumber);
             }
 
-            ParseField(line);
             if (_expectVmFlags && _entry.HasVmFlags)
             {
-                // VmFlags is the last line of an smaps entry.
-                _entryOpen = false;
-                return true;
+                // VmFlags is the last line of an smaps entry (show_smap): an entry is handed out
+                // only at the next header or the end, so a line spliced in after it fails the
+                // entry instead of ending it with another entry's VmFlags.
+                throw Malformed("a line follows its VmFlags line");
             }
+
+            ParseField(line);
         }
     }
+
+    // An smaps entry ends with VmFlags, a rollup with Locked (__show_smap prints it last since
+    // smaps_rollup came in 4.14): without it the text was cut short.
+    private bool EntryIsWhole => _expectVmFlags ? _entry.HasVmFlags : _sawLocked;
 
     private int _ungetStart = -1;
 
