@@ -141,7 +141,8 @@ internal sealed class SmapsParser
     private readonly SmapsEntry _entry = new();
     private bool _entryOpen;
     private long _entryLine;
-    private bool _sawLocked;
+    private ulong _seenKeys;
+    private const ulong ThpEligibleKey = 1UL << 62, ProtectionKeyKey = 1UL << 63;
 
     private readonly Dictionary<int, string> _devices = new();
     private byte[] _lastNameBytes = Array.Empty<byte>();
@@ -223,7 +224,7 @@ internal sealed class SmapsParser
                 }
 
                 _entry.Reset();
-                _sawLocked = false;
+                _seenKeys = 0;
                 _entryLine = _lineNumber;
                 ParseHeader(line);
                 _entryOpen = true;
@@ -249,7 +250,20 @@ internal sealed class SmapsParser
 
     // An smaps entry ends with VmFlags, a rollup with Locked (__show_smap prints it last since
     // smaps_rollup came in 4.14): without it the text was cut short.
-    private bool EntryIsWhole => _expectVmFlags ? _entry.HasVmFlags : _sawLocked;
+    private bool EntryIsWhole => _expectVmFlags ? _entry.HasVmFlags : Seen(SmapsField.Locked);
+
+    private bool Seen(SmapsField field) => (_seenKeys & (1UL << (int)field)) != 0;
+
+    // The kernel writes each key once per entry: a second one is a line of another entry.
+    private void MarkSeen(ulong key, ReadOnlySpan<byte> name)
+    {
+        if ((_seenKeys & key) != 0)
+        {
+            throw Malformed($"its {Encoding.ASCII.GetString(name)} line appears twice");
+        }
+
+        _seenKeys |= key;
+    }
 
     private int _ungetStart = -1;
 
@@ -394,12 +408,19 @@ internal sealed class SmapsParser
 
         if (key.SequenceEqual("VmFlags"u8))
         {
+            if (!Seen(SmapsField.Size))
+            {
+                // Size is the first key of every smaps entry (show_smap).
+                throw Malformed("it has no Size line before its VmFlags");
+            }
+
             ParseVmFlags(value);
             return;
         }
 
         if (TryFindSizeField(key, out SmapsField field))
         {
+            MarkSeen(1UL << (int)field, key);
             if (!value.EndsWith(" kB"u8))
             {
                 throw Malformed($"the {Encoding.ASCII.GetString(key)} value is not in kB");
@@ -412,16 +433,17 @@ internal sealed class SmapsParser
             }
 
             _entry.Sizes[(int)field] = (long)kilobytes * 1024;
-            _sawLocked |= field == SmapsField.Locked;
             return;
         }
 
         if (key.SequenceEqual("THPeligible"u8))
         {
+            MarkSeen(ThpEligibleKey, key);
             _entry.ThpEligible = ParseUnsigned(value.TrimEnd((byte)' ')) != 0;
         }
         else if (key.SequenceEqual("ProtectionKey"u8))
         {
+            MarkSeen(ProtectionKeyKey, key);
             ulong protectionKey = ParseUnsigned(value.TrimEnd((byte)' '));
             _entry.ProtectionKey = protectionKey <= int.MaxValue ? (int)protectionKey : throw Malformed("the ProtectionKey is too large");
         }
