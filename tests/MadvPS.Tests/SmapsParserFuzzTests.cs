@@ -144,7 +144,8 @@ public class SmapsParserFuzzTests
         s_range,
         Gen.Select(s_perms, Gen.ULong, Gen.UInt[0, 0xfff], Gen.UInt[0, 0xfffff], Gen.ULong, (p, o, ma, mi, ino) => (p, o, ma, mi, ino)),
         Gen.Select(s_name, Gen.Bool, (n, d) => (n, d && n.StartsWith('/'))),
-        s_kb.Array[SmapsText.SizeKeys.Length],
+        // Size is in every entry (show_smap prints it first); any other key may be missing.
+        s_kb.Array[SmapsText.SizeKeys.Length].Select(kb => kb.Select((v, i) => i == 0 ? v ?? 4 : v).ToArray()),
         Gen.Select(Gen.Bool, Gen.Frequency((1, Gen.Const((int?)null)), (3, Gen.Int[0, 15].Select(k => (int?)k)))),
         s_flags,
         Gen.Select(s_extras, Gen.Int[0, SmapsText.SizeKeys.Length]),
@@ -272,17 +273,24 @@ public class SmapsParserFuzzTests
     }
 
     /// <summary>
-    /// Whole lines lost, doubled, swapped with a neighbour, garbage lines, whole entries dropped or
-    /// repeated, and a cut at the end: every mapping the parser hands out must carry only fields of
-    /// the entry its header belongs to. Each entry is tagged (every value of entry i says i), so a
-    /// field that strays into another entry shows.
+    /// Lines lost, lines doubled, garbage and blank lines, one line moved anywhere, whole entries
+    /// dropped or repeated, and a cut at the end: every mapping the parser hands out must carry only
+    /// fields of the entry its header belongs to. Each entry is tagged (every value of entry i says
+    /// i), so a field that strays into another entry shows. (A line lost and another entry's line
+    /// of the same key moved into its place is a well-formed entry that no parser can tell apart,
+    /// so a move is never combined with a loss.)
     /// </summary>
     [Fact]
     public void DamagedLinesNeverGiveAMappingFieldsOfTwoEntries()
     {
-        Gen<LineDamage> damage = Gen.Select(Gen.Int[0, 4], Gen.Int[0, 1 << 20], Gen.String[Gen.Char["GHIJKLMNOP:;-_ xyz"], 0, 12],
-            (kind, at, garbage) => new LineDamage(kind, at, garbage));
-        WithinDeadline(() => Gen.Select(s_entry.Array[1, 12], Gen.Int[0, 1 << 20].Array[0, 16], damage.Array[0, 4], Gen.Int[-1, 1 << 20], s_chunks)
+        Gen<string> garbage = Gen.String[Gen.Char["GHIJKLMNOP:;-_ xyz"], 0, 12];
+        Gen<LineDamage> lossOrNoise = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 1 << 20], garbage, (kind, at, g) => new LineDamage(kind, at, 0, g));
+        Gen<LineDamage> noise = Gen.Select(Gen.Int[1, 3], Gen.Int[0, 1 << 20], garbage, (kind, at, g) => new LineDamage(kind, at, 0, g));
+        Gen<LineDamage> move = Gen.Select(Gen.Int[0, 1 << 20], Gen.Int[0, 1 << 20], (at, to) => new LineDamage(4, at, to, ""));
+        Gen<LineDamage[]> damages = Gen.Frequency(
+            (1, lossOrNoise.Array[0, 4]),
+            (1, Gen.Select(noise.Array[0, 3], move, (n, m) => n.Append(m).ToArray())));
+        WithinDeadline(() => Gen.Select(s_entry.Array[1, 12], Gen.Int[0, 1 << 20].Array[0, 16], damages, Gen.Int[-1, 1 << 20], s_chunks)
             .Sample((raw, order, damages, cut, chunks) =>
         {
             Entry[] tagged = raw.Select((e, i) => Tag(e, i)).ToArray();
@@ -344,8 +352,9 @@ public class SmapsParserFuzzTests
 
             List<MemoryMapping> parsed = ParseAll(text, chunks, out _);
             AssertSane(parsed);
-            // The parser hands an entry out at its VmFlags line, before it reads a byte further.
-            int intact = ends.Count(end => end <= firstDamage);
+            // The parser hands an entry out when the next line starts a header (or the text ends):
+            // an entry is intact when its lines and the first byte after them are.
+            int intact = ends.Count(end => end < firstDamage || (end == firstDamage && end == text.Length));
             Assert.True(parsed.Count >= intact, $"{parsed.Count} mappings came back, but {intact} entries lie wholly before the first damaged byte ({firstDamage}).");
             for (int i = 0; i < intact; i++)
             {
@@ -389,7 +398,9 @@ public class SmapsParserFuzzTests
     {
         // PATH_MAX bytes of newlines escaped as \012 are the longest name the kernel writes.
         string path = "/" + new string('\n', 4095);
-        var entry = new Entry(0x1000, 0x2000, "r--p", 0, 0xfe, 1, 7, path, true, new long?[SmapsText.SizeKeys.Length], false, null, new[] { "rd" }, Array.Empty<string>(), 0);
+        var sizes = new long?[SmapsText.SizeKeys.Length];
+        sizes[0] = 4;
+        var entry = new Entry(0x1000, 0x2000, "r--p", 0, 0xfe, 1, 7, path, true, sizes, false, null, new[] { "rd" }, Array.Empty<string>(), 0);
         MemoryMapping m = ParseAll(Encoding.UTF8.GetBytes(entry.Text()), new[] { 100 }, out Exception? error).Single();
         Assert.Null(error);
         AssertSame(entry, m);
@@ -400,7 +411,7 @@ public class SmapsParserFuzzTests
     [InlineData("08:100001")] // minor above 20 bits
     public void ADeviceNumberTheKernelCannotHaveIsAFormatError(string device)
     {
-        string text = $"1000-2000 r--p 00000000 08:01 5 /a\nVmFlags: rd \n3000-4000 r--p 00000000 {device} 6 /b\nVmFlags: rd \n";
+        string text = $"1000-2000 r--p 00000000 08:01 5 /a\nSize: 4 kB\nVmFlags: rd \n3000-4000 r--p 00000000 {device} 6 /b\nSize: 4 kB\nVmFlags: rd \n";
         var parser = new SmapsParser(new MemoryStream(Encoding.ASCII.GetBytes(text)));
         Assert.True(parser.TryReadEntry(out SmapsEntry first));
         Assert.Equal("08:01", first.Device);
@@ -549,7 +560,8 @@ public class SmapsParserFuzzTests
         run.GetAwaiter().GetResult();
     }
 
-    internal sealed record LineDamage(int Kind, int At, string Garbage)
+    /// <summary>0 loses line At, 1 doubles it, 2 inserts a garbage line, 3 a blank line, 4 moves line At to To.</summary>
+    internal sealed record LineDamage(int Kind, int At, int To, string Garbage)
     {
         public void Apply(List<string> lines)
         {
@@ -563,9 +575,13 @@ public class SmapsParserFuzzTests
             {
                 case 0: lines.RemoveAt(i); break;
                 case 1: lines.Insert(i, lines[i]); break;
-                case 2 when i + 1 < lines.Count: (lines[i], lines[i + 1]) = (lines[i + 1], lines[i]); break;
-                case 3: lines.Insert(i, Garbage); break;
-                case 4: lines.Insert(i, ""); break;
+                case 2: lines.Insert(i, Garbage); break;
+                case 3: lines.Insert(i, ""); break;
+                case 4:
+                    string moved = lines[i];
+                    lines.RemoveAt(i);
+                    lines.Insert(To % (lines.Count + 1), moved);
+                    break;
             }
         }
     }
