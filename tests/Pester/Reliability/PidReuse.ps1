@@ -37,8 +37,8 @@ New-Item -ItemType Directory -Path $directory | Out-Null
 # target's stdin is passed explicitly: sh gives a background command /dev/null otherwise.
 function Start-TargetAfter([int] $After) {
     $info = [Diagnostics.ProcessStartInfo]::new('sh')
-    $script = 'a=$1; shift; n=0; while :; do /bin/true & p=$!; wait $p; n=$((n+1)); [ "$p" -eq "$a" ] && break; [ $n -gt 4000 ] && { echo "gaveup"; exit 1; }; done; exec 3<&0; "$@" <&3 3<&- & echo "pid $! after $p"; wait $!'
-    foreach ($a in @('-c', $script, 'sh', $After, [Environment]::ProcessPath, $env:MADVPS_TARGET, '--file-mib', '8', '--dir', $directory)) { $info.ArgumentList.Add([string]$a) }
+    $script = 'a=$1; m=$2; shift 2; n=0; while :; do /bin/true & p=$!; wait $p; n=$((n+1)); [ "$p" -eq "$a" ] && break; [ $n -gt $((2 * m)) ] && { echo "gaveup"; exit 1; }; done; exec 3<&0; "$@" <&3 3<&- & echo "pid $! after $p"; wait $!'
+    foreach ($a in @('-c', $script, 'sh', $After, $PidMax, [Environment]::ProcessPath, $env:MADVPS_TARGET, '--file-mib', '8', '--dir', $directory)) { $info.ArgumentList.Add([string]$a) }
     $info.RedirectStandardInput = $true
     $info.RedirectStandardOutput = $true
     $info.UseShellExecute = $false
@@ -69,7 +69,8 @@ try {
     # A, high enough in the range that PIDs wrap (to 300, RESERVED_PIDS) below it.
     $a = $null
     foreach ($try in 1..5) {
-        $a = Start-TargetAfter ($PidMax - 60 + $try)
+        # A PID a thread holds never comes round: then the next one is tried.
+        try { $a = Start-TargetAfter ($PidMax - 60 + $try) } catch { $a = $null; continue }
         if ($a.Id -eq $a.After + 1) { break }
         Send-Target $a 'exit'
         $a = $null
@@ -87,7 +88,7 @@ try {
     $result.Tries = 0
     foreach ($try in 1..8) {
         $result.Tries++
-        $b = Start-TargetAfter ($a.Id - 1)
+        try { $b = Start-TargetAfter ($a.Id - 1) } catch { $b = $null; continue }
         if ($b.Id -eq $a.Id) { break }
         Send-Target $b 'exit'
         $b = $null
