@@ -189,9 +189,10 @@ internal sealed class SmapsParser
 
             if (!terminated)
             {
-                if (_entryOpen && EntryIsWhole)
+                if (_entryOpen && EntryIsWhole && (!_expectVmFlags || IsHeader(line)))
                 {
-                    // The entry before the cut is whole: hand it out; the cut line is the next call's error.
+                    // The entry before the cut is whole and the cut line starts the next one: hand
+                    // the entry out; the cut line is the next call's error.
                     UngetLine();
                     _entryOpen = false;
                     return true;
