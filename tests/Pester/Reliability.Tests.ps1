@@ -47,7 +47,7 @@ Describe 'Processes that vanish during a run' {
         $script:rolledUp = 0; $script:read = 0; $script:advised = 0
         foreach ($round in 1..$rounds) {
             # Short-lived processes that exit at random times during the three commands.
-            $procs = @(1..$perRound | ForEach-Object { [Diagnostics.Process]::Start('sleep', ('{0:0.000}' -f ((Get-Random -Minimum 200 -Maximum 2500) / 1000))) })
+            $procs = @(1..$perRound | ForEach-Object { [Diagnostics.Process]::Start('sleep', ('{0:0.000}' -f ((Get-Random -Minimum 0 -Maximum 2500) / 1000))) })
             $ids = [Collections.Generic.HashSet[int]]::new([int[]]$procs.Id)
             $started += $procs.Count
             $e1 = $e2 = $e3 = $null
