@@ -63,7 +63,10 @@ internal static class ErrorRecords
     public static ErrorRecord ForWholeCall(ProcessAdviceException e, MemoryAdvice advice, int processId, object? target)
     {
         string message = ExplainProcess(advice, processId, e.Errno);
-        return new ErrorRecord(new InvalidOperationException(message, e), "ProcessAdviceRefused", CategoryOf(e.Errno), target ?? processId);
+        // ESRCH: the process exited during the advice. The same id as an exit seen anywhere else,
+        // so that a run over short-lived processes can pass over them by one id.
+        string id = e.Errno == (int)Errno.ESRCH ? "ProcessExited" : "ProcessAdviceRefused";
+        return new ErrorRecord(new InvalidOperationException(message, e), id, CategoryOf(e.Errno), target ?? processId);
     }
 
     public static ErrorRecord AdviceNotAllowedForOtherProcess(MemoryAdvice advice, int processId, object? target)

@@ -110,6 +110,13 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                 var plan = new AdvicePlan(Advice);
                 foreach (MemoryMapping mapping in MappingReader.ReadMappings(handle.Stat, name))
                 {
+                    if (_stopping)
+                    {
+                        // Ctrl+C: StopProcessing has resumed the process; reading the rest of a
+                        // large smaps would only delay the stop.
+                        return;
+                    }
+
                     if (AdvicePolicy.Selects(MappingType, mapping.Kind))
                     {
                         plan.Add(mapping.Start, mapping.Size, mapping.Path, mapping.VmFlags, mapping.Kind, mapping.Rss);

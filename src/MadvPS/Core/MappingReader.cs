@@ -152,6 +152,20 @@ internal static class MappingReader
         };
     }
 
+    private static FileStream? OpenRollup(ProcessStat process)
+    {
+        try
+        {
+            return Open(process.ProcessId, "smaps_rollup", null);
+        }
+        catch (IOException e) when (e.HResult == (int)Interop.Errno.ESRCH)
+        {
+            // smaps_rollup_open fails with ESRCH for a task without an mm (v6.19): a kernel
+            // thread, which has no memory to report, or a process that is exiting.
+            return StillRunning(process) ? null : throw Exited(process, e);
+        }
+    }
+
     private static bool StillRunning(ProcessStat process) =>
         ProcessStat.TryRead(process.ProcessId) is ProcessStat now && now.StartTime == process.StartTime && now.State != 'Z' && now.State != 'X';
 
@@ -161,18 +175,6 @@ internal static class MappingReader
 
     // Opening smaps_rollup of a task without an mm fails with ESRCH (Linux 6.18): a kernel thread,
     // or a process between exit_mm() and becoming a zombie. Neither has memory to report.
-    private static FileStream? OpenRollup(ProcessStat process)
-    {
-        try
-        {
-            return Open(process.ProcessId, "smaps_rollup", null);
-        }
-        catch (IOException e) when (e.HResult == (int)Interop.Errno.ESRCH)
-        {
-            return StillRunning(process) ? null : throw Exited(process, e);
-        }
-    }
-
     private static FileStream Open(int processId, string file, string? procRoot)
     {
         string path = $"{procRoot ?? "/proc"}/{processId}/{file}";

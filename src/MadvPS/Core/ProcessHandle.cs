@@ -123,7 +123,9 @@ internal sealed class ProcessHandle : IDisposable
         var clock = Stopwatch.StartNew();
         while (clock.ElapsedMilliseconds < 1000)
         {
-            if (ProcessStat.TryRead(ProcessId) is not ProcessStat state || state.IsStopped)
+            // Resume (a stop of the pipeline, from another thread) ends the wait: the SIGCONT it
+            // sent means the process will not show as stopped.
+            if (!IsFrozenByUs || ProcessStat.TryRead(ProcessId) is not ProcessStat state || state.IsStopped)
             {
                 return;
             }

@@ -93,6 +93,11 @@ internal sealed class SmapsParser
 {
     private const int InitialBufferSize = 128 * 1024;
 
+    // The longest line the kernel writes is a header with a PATH_MAX name whose every byte is an
+    // escaped newline (\012): about 16 KiB. A longer line is not smaps text; without a cap the
+    // buffer would grow until memory ran out.
+    private const int MaxLineLength = 1024 * 1024;
+
     private static readonly (byte[] Key, SmapsField Field)[] s_sizeKeys =
     {
         ("Size"u8.ToArray(), SmapsField.Size),
@@ -136,6 +141,8 @@ internal sealed class SmapsParser
     private readonly SmapsEntry _entry = new();
     private bool _entryOpen;
     private long _entryLine;
+    private ulong _seenKeys;
+    private const ulong ThpEligibleKey = 1UL << 62, ProtectionKeyKey = 1UL << 63;
 
     private readonly Dictionary<int, string> _devices = new();
     private byte[] _lastNameBytes = Array.Empty<byte>();
@@ -168,10 +175,10 @@ internal sealed class SmapsParser
                 if (_entryOpen)
                 {
                     _entryOpen = false;
-                    if (_expectVmFlags && !_entry.HasVmFlags)
+                    if (!EntryIsWhole)
                     {
                         throw new SmapsFormatException(
-                            $"The entry that starts at line {_entryLine} ends before its VmFlags line: the text was cut off", _lineNumber);
+                            $"The entry that starts at line {_entryLine} ends before its {(_expectVmFlags ? "VmFlags" : "Locked")} line: the text was cut off", _lineNumber);
                     }
 
                     return true;
@@ -182,6 +189,15 @@ internal sealed class SmapsParser
 
             if (!terminated)
             {
+                if (_entryOpen && EntryIsWhole && (!_expectVmFlags || IsHeader(line)))
+                {
+                    // The entry before the cut is whole and the cut line starts the next one: hand
+                    // the entry out; the cut line is the next call's error.
+                    UngetLine();
+                    _entryOpen = false;
+                    return true;
+                }
+
                 _entryOpen = false;
                 throw new SmapsFormatException("The text ends part way through a line: it was cut off", _lineNumber);
             }
@@ -209,6 +225,7 @@ internal sealed class SmapsParser
                 }
 
                 _entry.Reset();
+                _seenKeys = 0;
                 _entryLine = _lineNumber;
                 ParseHeader(line);
                 _entryOpen = true;
@@ -220,14 +237,33 @@ internal sealed class SmapsParser
                 throw new SmapsFormatException("A field appears before any mapping header", _lineNumber);
             }
 
-            ParseField(line);
             if (_expectVmFlags && _entry.HasVmFlags)
             {
-                // VmFlags is the last line of an smaps entry.
-                _entryOpen = false;
-                return true;
+                // VmFlags is the last line of an smaps entry (show_smap): an entry is handed out
+                // only at the next header or the end, so a line spliced in after it fails the
+                // entry instead of ending it with another entry's VmFlags.
+                throw Malformed("a line follows its VmFlags line");
             }
+
+            ParseField(line);
         }
+    }
+
+    // An smaps entry ends with VmFlags, a rollup with Locked (__show_smap prints it last since
+    // smaps_rollup came in 4.14): without it the text was cut short.
+    private bool EntryIsWhole => _expectVmFlags ? _entry.HasVmFlags : Seen(SmapsField.Locked);
+
+    private bool Seen(SmapsField field) => (_seenKeys & (1UL << (int)field)) != 0;
+
+    // The kernel writes each key once per entry: a second one is a line of another entry.
+    private void MarkSeen(ulong key, ReadOnlySpan<byte> name)
+    {
+        if ((_seenKeys & key) != 0)
+        {
+            throw Malformed($"its {Encoding.ASCII.GetString(name)} line appears twice");
+        }
+
+        _seenKeys |= key;
     }
 
     private int _ungetStart = -1;
@@ -286,6 +322,11 @@ internal sealed class SmapsParser
 
         if (_dataEnd == _buffer.Length)
         {
+            if (_buffer.Length >= MaxLineLength)
+            {
+                throw new SmapsFormatException($"A line is longer than {MaxLineLength / 1024} KiB, which no smaps line is: this is not smaps text", _lineNumber + 1);
+            }
+
             Array.Resize(ref _buffer, _buffer.Length * 2);
         }
 
@@ -327,6 +368,13 @@ internal sealed class SmapsParser
         int deviceStart = position;
         ulong major = ReadHex(line, ref position, (byte)':');
         ulong minor = ReadHex(line, ref position, (byte)' ');
+        if (major > 0xFFF || minor > 0xFFFFF)
+        {
+            // MAJOR() has 12 bits and MINOR() 20 (include/linux/kdev_t.h, MINORBITS): the pair
+            // keys the device cache exactly, so two devices never share one string.
+            throw Malformed("its device is not a kernel major:minor");
+        }
+
         _entry.Device = DeviceString(line.Slice(deviceStart, position - deviceStart - 1), major, minor);
         _entry.Inode = ReadDecimalUntilSpaceOrEnd(line, ref position);
 
@@ -361,12 +409,19 @@ internal sealed class SmapsParser
 
         if (key.SequenceEqual("VmFlags"u8))
         {
+            if (!Seen(SmapsField.Size))
+            {
+                // Size is the first key of every smaps entry (show_smap).
+                throw Malformed("it has no Size line before its VmFlags");
+            }
+
             ParseVmFlags(value);
             return;
         }
 
         if (TryFindSizeField(key, out SmapsField field))
         {
+            MarkSeen(1UL << (int)field, key);
             if (!value.EndsWith(" kB"u8))
             {
                 throw Malformed($"the {Encoding.ASCII.GetString(key)} value is not in kB");
@@ -384,10 +439,12 @@ internal sealed class SmapsParser
 
         if (key.SequenceEqual("THPeligible"u8))
         {
+            MarkSeen(ThpEligibleKey, key);
             _entry.ThpEligible = ParseUnsigned(value.TrimEnd((byte)' ')) != 0;
         }
         else if (key.SequenceEqual("ProtectionKey"u8))
         {
+            MarkSeen(ProtectionKeyKey, key);
             ulong protectionKey = ParseUnsigned(value.TrimEnd((byte)' '));
             _entry.ProtectionKey = protectionKey <= int.MaxValue ? (int)protectionKey : throw Malformed("the ProtectionKey is too large");
         }
