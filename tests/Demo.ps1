@@ -9,7 +9,7 @@ $env:MADVPS_TARGET = $Target
 $t = Start-TestTarget -AnonMiB 64 -FileMiB 64 -SharedFileMiB 16
 try {
     Write-Host "`nTarget process $($t.Id): its largest mappings" -ForegroundColor Cyan
-    Get-MemoryMapping -Id $t.Id | Sort-Object Rss -Descending | Select-Object -First 6 | Format-Table | Out-Host
+    Get-MemoryMapping -Id $t.Id | Sort-Object Rss -Descending | Select-Object -First 6 | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 
     $before = Get-MemoryMapping -Id $t.Id -Rollup
     $checksumBefore = $t.Checksum('')
@@ -17,7 +17,7 @@ try {
     Get-MemoryMapping -Id $t.Id | Where-Object Rss -GT 1MB | Invoke-MemoryAdvice -Advice PageOut -WhatIf
 
     Write-Host "`nGet-MemoryMapping -Id $($t.Id) | Where Rss -gt 1MB | Invoke-MemoryAdvice -Advice PageOut -PassThru" -ForegroundColor Cyan
-    Get-MemoryMapping -Id $t.Id | Where-Object Rss -GT 1MB | Invoke-MemoryAdvice -Advice PageOut -PassThru | Format-Table | Out-Host
+    Get-MemoryMapping -Id $t.Id | Where-Object Rss -GT 1MB | Invoke-MemoryAdvice -Advice PageOut -PassThru | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     $after = Get-MemoryMapping -Id $t.Id -Rollup
 
     $swap = (Get-MemoryAdviceSupport -Environment).SwapTotal
