@@ -105,13 +105,10 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
 
                 ProcessMemory? before = MappingReader.ReadRollup(handle.Stat, name);
                 var plan = new AdvicePlan(Advice);
-                foreach (MemoryMapping mapping in MappingReader.ReadMappings(handle.Stat, name))
-                {
-                    if (AdvicePolicy.Selects(MappingType, mapping.Kind))
-                    {
-                        plan.Add(mapping.Start, mapping.Size, mapping.Path, mapping.VmFlags, mapping.Kind);
-                    }
-                }
+                MappingSource source = AdviceMappings.Collect(handle.Stat, name, MappingType, plan);
+                WriteVerbose(source == MappingSource.Maps
+                    ? $"Listed the mappings of process {processId} from /proc/{processId}/maps: no selected mapping can carry a VmFlag that makes {Advice} skip it."
+                    : $"Listed the mappings of process {processId} from /proc/{processId}/smaps, for the VmFlags of each.");
 
                 if (!ShouldProcess($"process {processId} ({name})", $"{Advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {ErrorRecords.Bytes(plan.BytesToSend)}"))
                 {

@@ -82,7 +82,7 @@ internal sealed class AdviceBatcher
     public RangeOutcome[] Advise(IReadOnlyList<AdviceRange> ranges, Func<bool>? shouldStop = null, Action<int>? progress = null)
     {
         var outcomes = new RangeOutcome[ranges.Count];
-        List<(int Range, IoVec Vec)> segments = Segment(ranges);
+        List<(int Range, IoVec Vec)> segments = Pack(ranges);
         var batch = new IoVec[Math.Min(MaxRangesPerCall, Math.Max(segments.Count, 1))];
         int next = 0;
         bool oneAtATime = false;
@@ -95,19 +95,10 @@ internal sealed class AdviceBatcher
                 return outcomes;
             }
 
-            int count = 0;
-            long requested = 0;
-            while (next + count < segments.Count && count < MaxRangesPerCall && (!oneAtATime || count == 0))
+            int count = NextCallSize(segments, next, oneAtATime ? 1 : MaxRangesPerCall, out long requested);
+            for (int i = 0; i < count; i++)
             {
-                long length = (long)segments[next + count].Vec.Length;
-                if (count > 0 && requested + length > MaxBytesPerCall)
-                {
-                    break;
-                }
-
-                batch[count] = segments[next + count].Vec;
-                requested += length;
-                count++;
+                batch[i] = segments[next + i].Vec;
             }
 
             (long result, int errno) = _call(batch.AsMemory(0, count));
@@ -149,7 +140,9 @@ internal sealed class AdviceBatcher
                 oneAtATime = false;
             }
 
-            progress?.Invoke(next < segments.Count ? segments[next].Range : ranges.Count);
+            // Pack may interleave the pieces of large ranges with small ones, so progress is the
+            // share of segments done, in ranges.
+            progress?.Invoke(next < segments.Count ? (int)((long)next * ranges.Count / segments.Count) : ranges.Count);
         }
 
         return outcomes;
@@ -207,6 +200,177 @@ internal sealed class AdviceBatcher
 
                 break;
         }
+    }
+
+    /// <summary>How many segments from <paramref name="first"/> the next call takes: up to
+    /// <paramref name="most"/>, and no more bytes than MAX_RW_COUNT.</summary>
+    private static int NextCallSize(List<(int Range, IoVec Vec)> segments, int first, int most, out long requested)
+    {
+        int count = 0;
+        requested = 0;
+        while (first + count < segments.Count && count < most)
+        {
+            long length = (long)segments[first + count].Vec.Length;
+            if (count > 0 && requested + length > MaxBytesPerCall)
+            {
+                break;
+            }
+
+            requested += length;
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>The iovecs of each call that <see cref="Advise"/> makes when nothing fails.</summary>
+    internal static IoVec[][] PackCalls(IReadOnlyList<AdviceRange> ranges)
+    {
+        List<(int Range, IoVec Vec)> segments = Pack(ranges);
+        var calls = new List<IoVec[]>();
+        for (int next = 0; next < segments.Count;)
+        {
+            int count = NextCallSize(segments, next, MaxRangesPerCall, out _);
+            var call = new IoVec[count];
+            for (int i = 0; i < count; i++)
+            {
+                call[i] = segments[next + i].Vec;
+            }
+
+            calls.Add(call);
+            next += count;
+        }
+
+        return calls.ToArray();
+    }
+
+    // Ranges no larger than this can fill every iovec of a call without reaching MAX_RW_COUNT.
+    private const long SmallRange = (MaxBytesPerCall / MaxRangesPerCall) & ~(PageSize - 1);
+    private const long PageSize = 4096;
+    private const int MaxPackingTries = 64;
+
+    /// <summary>
+    /// The segments of the ranges in the order they are sent: each run of 1024 segments from the
+    /// start stays within MAX_RW_COUNT bytes, so that the calls are as few as the kernel allows,
+    /// max(ceil(n/1024), ceil(bytes/MAX_RW_COUNT)) or close to it.
+    /// </summary>
+    /// <remarks>
+    /// Sent in their own order, a few large ranges (a JVM's or .NET's reserved heap: tens of GiB of
+    /// PROT_NONE) would each close a call after a handful of iovecs. Instead the small ranges keep
+    /// their order and are spread evenly over K calls, and the large ranges are poured, in order
+    /// and cut at page multiples, into the bytes and iovecs those calls have left; K starts at the
+    /// lower bound and grows until everything fits. The order of the ranges does not matter to the
+    /// kernel: each iovec is advised on its own, and the outcome of each is credited to its range.
+    /// </remarks>
+    internal static List<(int Range, IoVec Vec)> Pack(IReadOnlyList<AdviceRange> ranges)
+    {
+        int nonEmpty = 0;
+        int small = 0;
+        long totalBytes = 0;
+        for (int i = 0; i < ranges.Count; i++)
+        {
+            long length = ranges[i].Length;
+            if (length <= 0)
+            {
+                continue;
+            }
+
+            nonEmpty++;
+            totalBytes += length;
+            if (length <= SmallRange)
+            {
+                small++;
+            }
+        }
+
+        if (small == nonEmpty)
+        {
+            return Segment(ranges);
+        }
+
+        int lowerBound = (int)Math.Max(
+            (nonEmpty + MaxRangesPerCall - 1) / MaxRangesPerCall,
+            (totalBytes + MaxBytesPerCall - 1) / MaxBytesPerCall);
+        for (int calls = lowerBound; calls < lowerBound + MaxPackingTries; calls++)
+        {
+            if (TryPack(ranges, small, calls) is { } packed)
+            {
+                return packed;
+            }
+        }
+
+        return Segment(ranges);
+    }
+
+    private static List<(int Range, IoVec Vec)>? TryPack(IReadOnlyList<AdviceRange> ranges, int small, int calls)
+    {
+        // Small ranges, in order, spread evenly: call j takes those numbered [j*small/calls, (j+1)*small/calls).
+        var smallIndex = new List<int>(small);
+        var large = new List<int>();
+        for (int i = 0; i < ranges.Count; i++)
+        {
+            long length = ranges[i].Length;
+            if (length <= 0) continue;
+            (length <= SmallRange ? smallIndex : large).Add(i);
+        }
+
+        var pieces = new List<(int Range, IoVec Vec)>[calls];
+        var slots = new int[calls];
+        var room = new long[calls];
+        for (int j = 0; j < calls; j++)
+        {
+            int from = (int)((long)j * small / calls), to = (int)((long)(j + 1) * small / calls);
+            long bytes = 0;
+            for (int k = from; k < to; k++)
+            {
+                bytes += ranges[smallIndex[k]].Length;
+            }
+
+            slots[j] = MaxRangesPerCall - (to - from);
+            room[j] = MaxBytesPerCall - bytes;
+            pieces[j] = new List<(int, IoVec)>();
+        }
+
+        int call = 0;
+        foreach (int index in large)
+        {
+            ulong start = ranges[index].Start;
+            long left = ranges[index].Length;
+            while (left > 0)
+            {
+                while (call < calls && (slots[call] == 0 || (room[call] < left && room[call] < PageSize)))
+                {
+                    call++;
+                }
+
+                if (call == calls)
+                {
+                    return null;
+                }
+
+                long length = left <= room[call] ? left : room[call] & ~(PageSize - 1);
+                pieces[call].Add((index, new IoVec { Base = (nuint)start, Length = (nuint)length }));
+                slots[call]--;
+                room[call] -= length;
+                start += (ulong)length;
+                left -= length;
+            }
+        }
+
+        var segments = new List<(int Range, IoVec Vec)>(ranges.Count + calls);
+        for (int j = 0; j < calls; j++)
+        {
+            int from = (int)((long)j * small / calls), to = (int)((long)(j + 1) * small / calls);
+            for (int k = from; k < to; k++)
+            {
+                AdviceRange range = ranges[smallIndex[k]];
+                segments.Add((smallIndex[k], new IoVec { Base = (nuint)range.Start, Length = (nuint)range.Length }));
+            }
+
+            segments.AddRange(pieces[j]);
+        }
+
+        return segments;
     }
 
     private static List<(int Range, IoVec Vec)> Segment(IReadOnlyList<AdviceRange> ranges)

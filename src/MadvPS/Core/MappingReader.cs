@@ -19,7 +19,7 @@ internal static class MappingReader
     public static IEnumerable<MemoryMapping> ReadMappings(ProcessStat process, string processName, string? procRoot = null)
     {
         string bootId = ProcessIdentity.CurrentBootId;
-        using FileStream stream = Open(process.ProcessId, "smaps", procRoot);
+        using Stream stream = OpenStream(Open(process.ProcessId, "smaps", procRoot), readAhead: true);
         var parser = new SmapsParser(stream, expectVmFlags: true);
         while (true)
         {
@@ -45,6 +45,43 @@ internal static class MappingReader
 
         // seq_file stops at an entry boundary when the mm goes away, so a clean end does not
         // prove the list is whole: the process must still be the one that was opened.
+        if (!StillRunning(process))
+        {
+            throw Exited(process, null);
+        }
+    }
+
+    /// <summary>
+    /// Streams the entries of /proc/PID/maps: addresses, permissions, device, inode and name, no
+    /// sizes and no VmFlags. The entry is reused: copy what you keep before the next one. Ends like
+    /// <see cref="ReadMappings"/> when the process exits part way.
+    /// </summary>
+    public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcessStat process, string? procRoot = null)
+    {
+        using Stream stream = OpenStream(Open(process.ProcessId, "maps", procRoot), readAhead: true);
+        SmapsParser parser = SmapsParser.ForMaps(stream);
+        while (true)
+        {
+            SmapsEntry entry;
+            try
+            {
+                if (!parser.TryReadEntry(out entry))
+                {
+                    break;
+                }
+            }
+            catch (IOException e)
+            {
+                throw Exited(process, e);
+            }
+            catch (SmapsFormatException e) when (!StillRunning(process))
+            {
+                throw Exited(process, e);
+            }
+
+            yield return entry;
+        }
+
         if (!StillRunning(process))
         {
             throw Exited(process, null);
@@ -153,6 +190,16 @@ internal static class MappingReader
     private static ProcessAccessException Exited(ProcessStat process, Exception? inner) =>
         new(ProcessAccessFailure.Exited, process.ProcessId,
             $"Process {process.ProcessId} ({process.Command}) exited while its mappings were read; what was read before may be incomplete.", inner);
+
+    /// <summary>
+    /// A /proc file to parse. With <paramref name="readAhead"/> on a machine with more than one
+    /// CPU, the kernel's generation of the file runs on a reader thread while the caller parses.
+    /// </summary>
+    internal static Stream OpenStream(string path, bool readAhead) =>
+        OpenStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0), readAhead);
+
+    private static Stream OpenStream(FileStream file, bool readAhead) =>
+        readAhead && Environment.ProcessorCount > 1 ? new ReadAheadStream(file) : file;
 
     private static FileStream Open(int processId, string file, string? procRoot)
     {

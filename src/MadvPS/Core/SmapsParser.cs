@@ -126,6 +126,7 @@ internal sealed class SmapsParser
 
     private readonly Stream _stream;
     private readonly bool _expectVmFlags;
+    private readonly bool _headersOnly;
     private byte[] _buffer = new byte[InitialBufferSize];
     private int _lineStart;
     private int _dataEnd;
@@ -153,6 +154,17 @@ internal sealed class SmapsParser
         _stream = stream;
         _expectVmFlags = expectVmFlags;
     }
+
+    private SmapsParser(Stream stream, bool expectVmFlags, bool headersOnly) : this(stream, expectVmFlags)
+    {
+        _headersOnly = headersOnly;
+    }
+
+    /// <summary>
+    /// A parser of /proc/PID/maps: the same header lines as smaps (show_map_vma prints both), one
+    /// line an entry, no fields. Entries have no sizes and no VmFlags (HasVmFlags stays false).
+    /// </summary>
+    public static SmapsParser ForMaps(Stream stream) => new(stream, expectVmFlags: false, headersOnly: true);
 
     /// <summary>
     /// Parses up to the end of the next complete entry. Returns false at a clean end of the text.
@@ -211,8 +223,18 @@ internal sealed class SmapsParser
                 _entry.Reset();
                 _entryLine = _lineNumber;
                 ParseHeader(line);
+                if (_headersOnly)
+                {
+                    return true;
+                }
+
                 _entryOpen = true;
                 continue;
+            }
+
+            if (_headersOnly)
+            {
+                throw new SmapsFormatException("A maps line does not start with an address range", _lineNumber);
             }
 
             if (!_entryOpen)
