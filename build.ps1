@@ -7,6 +7,8 @@
     Test   builds, runs the xunit tests and then the Pester tests in a fresh pwsh against
            out/MadvPS, and ends with one line "N passed, N failed, N skipped".
     Demo   starts the project's target program and pages out its largest mappings.
+    Bench  times the cmdlets against the kernel's own time and the peers (tests/Bench), and writes
+           docs/benchmarks.md.
     Clean  removes out/ and the projects' bin/ and obj/.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 Test
@@ -14,7 +16,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -137,6 +139,19 @@ function Invoke-Demo {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+function Invoke-Bench {
+    Invoke-Build
+    Invoke-TargetBuild
+    $benchOut = Join-Path $Out 'bench'
+    Invoke-Native dotnet @('build', (Join-Path $Root 'tests/MadvPS.Benchmarks/MadvPS.Benchmarks.csproj'), '-c', 'Release', '--nologo', '-v', 'q', '-clp:NoSummary', '-o', $benchOut)
+    Invoke-FreshPwsh (Join-Path $Root 'tests/Bench/Invoke-Benchmarks.ps1') @(
+        '-Module', (Join-Path $ModuleOut 'MadvPS.psd1'),
+        '-Target', (Join-Path $TargetOut 'MadvPS.Target.dll'),
+        '-Benchmarks', (Join-Path $benchOut 'MadvPS.Benchmarks.dll'),
+        '-Output', (Join-Path $Root 'docs/benchmarks.md'))
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
 function Invoke-Clean {
     foreach ($path in @($Out) + (Get-ChildItem -Path $Root -Recurse -Directory -Include bin, obj | Select-Object -ExpandProperty FullName)) {
         if (Test-Path $path) { Remove-Item -Recurse -Force $path }
@@ -147,5 +162,6 @@ switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
+    'Bench' { Invoke-Bench }
     'Clean' { Invoke-Clean }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using MadvPS.Interop;
+using System.Runtime.CompilerServices;
 
 namespace MadvPS.Core;
 
@@ -79,6 +80,7 @@ internal sealed class AdviceBatcher
     /// <param name="shouldStop">Checked between calls; ranges not yet sent stay unsent.</param>
     /// <param name="progress">Called after each call with the number of ranges done.</param>
     /// <exception cref="ProcessAdviceException">The call as a whole was refused (no range was advised by it).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public RangeOutcome[] Advise(IReadOnlyList<AdviceRange> ranges, Func<bool>? shouldStop = null, Action<int>? progress = null)
     {
         var outcomes = new RangeOutcome[ranges.Count];
@@ -149,6 +151,7 @@ internal sealed class AdviceBatcher
     }
 
     // The kernel counts whole iovecs, so the result is a prefix sum of the batch.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Credit(List<(int Range, IoVec Vec)> segments, int first, int count, long result, RangeOutcome[] outcomes)
     {
         long left = result;
@@ -262,6 +265,7 @@ internal sealed class AdviceBatcher
     /// lower bound and grows until everything fits. The order of the ranges does not matter to the
     /// kernel: each iovec is advised on its own, and the outcome of each is credited to its range.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static List<(int Range, IoVec Vec)> Pack(IReadOnlyList<AdviceRange> ranges)
     {
         int nonEmpty = 0;
@@ -302,6 +306,7 @@ internal sealed class AdviceBatcher
         return Segment(ranges);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static List<(int Range, IoVec Vec)>? TryPack(IReadOnlyList<AdviceRange> ranges, int small, int calls)
     {
         // Small ranges, in order, spread evenly: call j takes those numbered [j*small/calls, (j+1)*small/calls).
@@ -373,6 +378,7 @@ internal sealed class AdviceBatcher
         return segments;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static List<(int Range, IoVec Vec)> Segment(IReadOnlyList<AdviceRange> ranges)
     {
         var segments = new List<(int, IoVec)>(ranges.Count);

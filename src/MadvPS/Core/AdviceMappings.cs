@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using MadvPS.Interop;
+using System.Runtime.CompilerServices;
 
 namespace MadvPS.Core;
 
@@ -93,6 +94,7 @@ internal static class AdviceMappings
         return MappingSource.Smaps;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryCollectFromMaps(ProcessStat process, MappingSelection selection, AdvicePlan plan, string? procRoot)
     {
         string root = $"{procRoot ?? "/proc"}/{process.ProcessId}";

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Runtime.CompilerServices;
 
 namespace MadvPS.Core;
 
@@ -137,6 +138,7 @@ internal static class MappingReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static MemoryMapping ToMapping(SmapsEntry entry, ProcessStat process, string processName, string bootId)
     {
         long[] s = entry.Sizes;

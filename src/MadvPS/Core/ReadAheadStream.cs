@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.IO;
 using System.Runtime.ExceptionServices;
 using System.Threading;
+using System.Runtime.CompilerServices;
 
 namespace MadvPS.Core;
 
@@ -56,6 +57,7 @@ internal sealed class ReadAheadStream : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override int Read(Span<byte> destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -148,6 +150,7 @@ internal sealed class ReadAheadStream : Stream
     }
 
     // Reads until the block is full or the source ends; an error ends the block after the bytes before it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int FillBlock(byte[] block, out bool endOfSource, out Exception? error)
     {
         int filled = 0;

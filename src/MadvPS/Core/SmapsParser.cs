@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Text;
 using System.Collections.Generic;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace MadvPS.Core;
@@ -89,6 +90,11 @@ internal sealed class SmapsEntry
 /// never carries fields of two entries, and text that ends part way through an entry yields
 /// the complete entries before it and then one <see cref="SmapsFormatException"/>.
 /// </summary>
+/// <remarks>
+/// The methods that run per line are compiled fully optimized at once (AggressiveOptimization):
+/// a cmdlet calls them in a burst a few times per pwsh, before tiered compilation would promote
+/// them from tier 0, and tier-0 code parses at a third of the speed.
+/// </remarks>
 internal sealed class SmapsParser
 {
     private const int InitialBufferSize = 128 * 1024;
@@ -170,6 +176,7 @@ internal sealed class SmapsParser
     /// Parses up to the end of the next complete entry. Returns false at a clean end of the text.
     /// The returned entry is overwritten by the next call.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReadEntry(out SmapsEntry entry)
     {
         entry = _entry;
@@ -260,6 +267,7 @@ internal sealed class SmapsParser
         _lineNumber--;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryGetLine(out ReadOnlySpan<byte> line, out bool terminated)
     {
         while (true)
@@ -328,6 +336,7 @@ internal sealed class SmapsParser
     }
 
     // start-end perms offset MM:mm inode [padding name]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ParseHeader(ReadOnlySpan<byte> line)
     {
         int position = 0;
@@ -370,8 +379,14 @@ internal sealed class SmapsParser
         _entry.Kind = Classify(_entry.Path, _entry.Inode, _entry.Permissions);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ParseField(ReadOnlySpan<byte> line)
     {
+        if (TryParseExpectedSize(line))
+        {
+            return;
+        }
+
         int colon = line.IndexOf((byte)':');
         if (colon <= 0)
         {
@@ -417,6 +432,57 @@ internal sealed class SmapsParser
         // Keys a later kernel adds are passed over, so that the module keeps working there.
     }
 
+    /// <summary>
+    /// The common case, quickly: the size key that follows the last one, printed as the kernel
+    /// prints every size (__show_smap, fs/proc/task_mmu.c): the key and its colon, spaces, the
+    /// value right-aligned to column 24, " kB". Takes only lines that the general path would read
+    /// to the same value; anything else (a longer value, another key, stray bytes) is left to it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool TryParseExpectedSize(ReadOnlySpan<byte> line)
+    {
+        const int ValueEnd = 24;
+        if (line.Length != ValueEnd + 3 || !line.Slice(ValueEnd).SequenceEqual(" kB"u8))
+        {
+            return false;
+        }
+
+        int guess = _nextKeyGuess % s_sizeKeys.Length;
+        (byte[] key, SmapsField field) = s_sizeKeys[guess];
+        if (key.Length >= ValueEnd - 1 || line[key.Length] != (byte)':' || !line.StartsWith(key))
+        {
+            return false;
+        }
+
+        int position = ValueEnd - 1;
+        long kilobytes = 0;
+        long scale = 1;
+        while (position > key.Length && (uint)(line[position] - '0') <= 9)
+        {
+            kilobytes += (line[position] - '0') * scale;
+            scale *= 10;
+            position--;
+        }
+
+        if (position == ValueEnd - 1)
+        {
+            return false;
+        }
+
+        for (int i = key.Length + 1; i <= position; i++)
+        {
+            if (line[i] != (byte)' ')
+            {
+                return false;
+            }
+        }
+
+        _entry.Sizes[(int)field] = kilobytes * 1024;
+        _nextKeyGuess = guess + 1;
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryFindSizeField(ReadOnlySpan<byte> key, out SmapsField field)
     {
         // Keys come in the kernel's order, so the one after the last match is nearly always next.
@@ -436,6 +502,7 @@ internal sealed class SmapsParser
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ParseVmFlags(ReadOnlySpan<byte> value)
     {
         VmFlags flags = VmFlags.None;
@@ -496,6 +563,7 @@ internal sealed class SmapsParser
     }
 
     // Consecutive mappings of one file share the name, so the last name is kept and reused.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string NameString(ReadOnlySpan<byte> name)
     {
         if (name.IsEmpty)
@@ -616,6 +684,7 @@ internal sealed class SmapsParser
         return all;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ulong ReadHex(ReadOnlySpan<byte> line, ref int position, byte terminator)
     {
         int end = line.Slice(position).IndexOf(terminator);
@@ -643,6 +712,7 @@ internal sealed class SmapsParser
         return value;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ulong ParseUnsigned(ReadOnlySpan<byte> digits)
     {
         if (digits.IsEmpty
