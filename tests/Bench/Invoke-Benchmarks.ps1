@@ -226,12 +226,13 @@ try {
                 Minimum = [math]::Max([math]::Ceiling($starts.Count / 1024), [math]::Ceiling(($lengths | Measure-Object -Sum).Sum / 0x7ffff000))
                 ByCount = [math]::Ceiling($starts.Count / 1024)
                 Rows = @(
-                    [pscustomobject]@{ Case = 'bare: fewest calls, ranges packed by AdviceBatcher.Pack, calls only'; Calls = $adviceSamples.Bare[0].Calls; Median = $bareMedian; Bytes = $adviceSamples.Bare[0].Bytes }
-                    [pscustomobject]@{ Case = 'bare: one call per range'; Calls = $adviceSamples.Each[0].Calls; Median = (Get-Median ($adviceSamples.Each | ForEach-Object Milliseconds)); Bytes = $adviceSamples.Each[0].Bytes }
-                    [pscustomobject]@{ Case = "module core: AdvicePlan.Execute (listing from $($adviceSamples.Core[0].Source) not counted)"; Calls = $adviceSamples.Core[0].Calls; Median = (Get-Median ($adviceSamples.Core | ForEach-Object Milliseconds)); Bytes = $adviceSamples.Core[0].Bytes }
-                    [pscustomobject]@{ Case = "module core: listing the mappings ($($adviceSamples.Core[0].Source))"; Calls = 0; Median = (Get-Median ($adviceSamples.Core | ForEach-Object ListMilliseconds)); Bytes = $null }
-                    [pscustomobject]@{ Case = 'Set-ProcessMadvise -Advice Cold (whole cmdlet: rollup, listing, calls, rollup)'; Calls = $cmdlet[0].Calls; Median = (Get-Median ($cmdlet | ForEach-Object Wall)); Bytes = $lastCmdlet.BytesAdvised }
+                    [pscustomobject]@{ Case = 'bare: fewest calls, ranges packed by AdviceBatcher.Pack, calls only'; Calls = $adviceSamples.Bare[0].Calls; Median = $bareMedian; Cpu = (Get-Median ($adviceSamples.Bare | ForEach-Object CpuMilliseconds)); Bytes = $adviceSamples.Bare[0].Bytes }
+                    [pscustomobject]@{ Case = 'bare: one call per range'; Calls = $adviceSamples.Each[0].Calls; Median = (Get-Median ($adviceSamples.Each | ForEach-Object Milliseconds)); Cpu = (Get-Median ($adviceSamples.Each | ForEach-Object CpuMilliseconds)); Bytes = $adviceSamples.Each[0].Bytes }
+                    [pscustomobject]@{ Case = "module core: AdvicePlan.Execute (listing from $($adviceSamples.Core[0].Source) not counted)"; Calls = $adviceSamples.Core[0].Calls; Median = (Get-Median ($adviceSamples.Core | ForEach-Object Milliseconds)); Cpu = (Get-Median ($adviceSamples.Core | ForEach-Object CpuMilliseconds)); Bytes = $adviceSamples.Core[0].Bytes }
+                    [pscustomobject]@{ Case = "module core: listing the mappings ($($adviceSamples.Core[0].Source))"; Calls = 0; Median = (Get-Median ($adviceSamples.Core | ForEach-Object ListMilliseconds)); Cpu = $null; Bytes = $null }
+                    [pscustomobject]@{ Case = 'Set-ProcessMadvise -Advice Cold (whole cmdlet: rollup, listing, calls, rollup)'; Calls = $cmdlet[0].Calls; Median = (Get-Median ($cmdlet | ForEach-Object Wall)); Cpu = (Get-Median ($cmdlet | ForEach-Object Cpu)); Bytes = $lastCmdlet.BytesAdvised }
                 )
+                BareCpu = Get-Median ($adviceSamples.Bare | ForEach-Object CpuMilliseconds)
                 ResultCalls = $lastCmdlet.Calls
                 Skipped = $lastCmdlet.RangesSkipped
                 Failed = $lastCmdlet.RangesFailed
@@ -319,14 +320,18 @@ if ($results.Contains("$top")) {
     function Met([bool] $Ok) { if ($Ok) { 'met' } else { '**not met**' } }
     Line "## Targets (issue 6), at $($results["$top"].Vmas) VMAs"
     Line
-    Line '| target | measured | |'
-    Line '| --- | ---: | --- |'
-    Line "| Get-MemoryMapping ≤ 1.1 × plain read of smaps | $(F $gmm.Ratio 2) × | $(Met ($gmm.Ratio -le 1.1)) |"
-    Line "| Get-MemoryMapping -Rollup ≤ 1.2 × plain read of smaps_rollup | $(F $rollup.RollupRatio 2) × | $(Met ($rollup.RollupRatio -le 1.2)) |"
-    Line "| listing without sizes (Set-ProcessMadvise's, from $($a.Rows[2].Case -replace '.*listing from (\w+).*', '$1')) ≤ 0.1 × plain read of smaps | $(F ($listing.Median / $smapsRead) 3) × | $(Met ($listing.Median / $smapsRead -le 0.1)) |"
-    Line "| advice: exactly ceil(n/1024) = $($a.ByCount) calls (fewest the kernel allows: $($a.Minimum)) | $($whole.Calls) calls | $(Met ($whole.Calls -eq $a.Minimum)) |"
-    Line "| advice: the module's calls (AdvicePlan.Execute) ≤ 1.1 × the bare fewest calls | $(F ($core.Median / $a.Bare) 2) × | $(Met ($core.Median / $a.Bare -le 1.1)) |"
-    Line "| advice: the whole Set-ProcessMadvise ≤ 1.1 × the bare fewest calls | $(F ($whole.Median / $a.Bare) 2) × | $(Met ($whole.Median / $a.Bare -le 1.1)) |"
+    $smapsCpu = (Row 'plain read of smaps (reference)').Cpu
+    $rollupCpu = (Row 'plain read of smaps_rollup').Cpu
+    Line '| target | measured (wall, medians) | CPU time ratio | |'
+    Line '| --- | ---: | ---: | --- |'
+    Line "| Get-MemoryMapping ≤ 1.1 × plain read of smaps | $(F $gmm.Ratio 2) × | $(F ($gmm.Cpu / $smapsCpu) 2) × | $(Met ($gmm.Ratio -le 1.1)) |"
+    Line "| Get-MemoryMapping -Rollup ≤ 1.2 × plain read of smaps_rollup | $(F $rollup.RollupRatio 2) × | $(F ($rollup.Cpu / $rollupCpu) 2) × | $(Met ($rollup.RollupRatio -le 1.2)) |"
+    Line "| listing without sizes (Set-ProcessMadvise's, from $($a.Rows[2].Case -replace '.*listing from (\w+).*', '$1')) ≤ 0.1 × plain read of smaps | $(F ($listing.Median / $smapsRead) 3) × | | $(Met ($listing.Median / $smapsRead -le 0.1)) |"
+    Line "| advice: exactly ceil(n/1024) = $($a.ByCount) calls (fewest the kernel allows: $($a.Minimum)) | $($whole.Calls) calls | | $(Met ($whole.Calls -eq $a.Minimum)) |"
+    Line "| advice: the module's calls (AdvicePlan.Execute) ≤ 1.1 × the bare fewest calls | $(F ($core.Median / $a.Bare) 2) × | $(F ($core.Cpu / $a.BareCpu) 2) × | $(Met ($core.Median / $a.Bare -le 1.1)) |"
+    Line "| advice: the whole Set-ProcessMadvise ≤ 1.1 × the bare fewest calls | $(F ($whole.Median / $a.Bare) 2) × | $(F ($whole.Cpu / $a.BareCpu) 2) × | $(Met ($whole.Median / $a.Bare -le 1.1)) |"
+    Line
+    Line 'Met or not is judged on the wall-time medians. The CPU ratio divides the CPU time of the two (this pwsh, all threads; for the advice rows the calling thread for the core and the bare calls): it shows what our code adds to the kernel''s work, which wall time on a loaded machine does not.' 
     Line
 }
 
@@ -348,11 +353,13 @@ foreach ($count in $advice.Keys) {
     $a = $advice["$count"]
     Line "## Advice: Set-ProcessMadvise -Advice Cold on every range, --mappings $count ($($a.Ranges) ranges; ceil(n/1024) = $($a.ByCount); with MAX_RW_COUNT bytes a call, at least $($a.Minimum) calls)"
     Line
-    Line '| case | calls | median ms | µs per range | × bare fewest calls | bytes advised |'
-    Line '| --- | ---: | ---: | ---: | ---: | ---: |'
+    Line '| case | calls | median ms | µs per range | × bare fewest calls | CPU ms | bytes advised |'
+    Line '| --- | ---: | ---: | ---: | ---: | ---: | ---: |'
     foreach ($row in $a.Rows) {
-        Line "| $($row.Case) | $($row.Calls) | $(F $row.Median) | $(F ($row.Median * 1000 / $a.Ranges) 2) | $(F ($row.Median / $a.Bare) 2) | $(if ($null -ne $row.Bytes) { $row.Bytes } else { '' }) |"
+        Line "| $($row.Case) | $($row.Calls) | $(F $row.Median) | $(F ($row.Median * 1000 / $a.Ranges) 2) | $(F ($row.Median / $a.Bare) 2) | $(if ($null -ne $row.Cpu) { F $row.Cpu } else { '' }) | $(if ($null -ne $row.Bytes) { $row.Bytes } else { '' }) |"
     }
+    Line
+    Line 'CPU ms: the calling thread for the bare calls and AdvicePlan.Execute (mostly the kernel''s time in process_madvise), all threads of the pwsh for the cmdlet.' 
     Line
     Line "Set-ProcessMadvise reported Calls = $($a.ResultCalls), RangesSkipped = $($a.Skipped), RangesFailed = $($a.Failed); the calls column counts process_madvise calls with the interop's counter (Libc.ProcessMadviseCalls)."
     Line

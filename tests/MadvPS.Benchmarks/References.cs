@@ -10,6 +10,8 @@ namespace MadvPS.Benchmarks;
 public sealed class ReferenceRun
 {
     public double Milliseconds { get; init; }
+    /// <summary>CPU time of the calling thread over the same span (user and kernel).</summary>
+    public double CpuMilliseconds { get; init; }
     public long Calls { get; init; }
     public long Bytes { get; init; }
     public long Count { get; init; }
@@ -109,6 +111,7 @@ public static partial class References
         long callsBefore = Libc.ProcessMadviseCalls;
         long bytes = 0;
         Span<IoVec> one = stackalloc IoVec[1];
+        double cpu = ThreadCpuMilliseconds();
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < starts.Length; i++)
         {
@@ -130,7 +133,8 @@ public static partial class References
         }
 
         double elapsed = clock.Elapsed.TotalMilliseconds;
-        return new ReferenceRun { Milliseconds = elapsed, Calls = Libc.ProcessMadviseCalls - callsBefore, Bytes = bytes, Count = starts.Length };
+        cpu = ThreadCpuMilliseconds() - cpu;
+        return new ReferenceRun { Milliseconds = elapsed, CpuMilliseconds = cpu, Calls = Libc.ProcessMadviseCalls - callsBefore, Bytes = bytes, Count = starts.Length };
     }
 
     /// <summary>
@@ -150,6 +154,7 @@ public static partial class References
         using SafePidfdHandle pidfd = Libc.PidfdOpen(processId);
         long callsBefore = Libc.ProcessMadviseCalls;
         long bytes = 0;
+        double cpu = ThreadCpuMilliseconds();
         var clock = Stopwatch.StartNew();
         foreach (IoVec[] call in calls)
         {
@@ -161,7 +166,8 @@ public static partial class References
         }
 
         double elapsed = clock.Elapsed.TotalMilliseconds;
-        return new ReferenceRun { Milliseconds = elapsed, Calls = Libc.ProcessMadviseCalls - callsBefore, Bytes = bytes, Count = starts.Length };
+        cpu = ThreadCpuMilliseconds() - cpu;
+        return new ReferenceRun { Milliseconds = elapsed, CpuMilliseconds = cpu, Calls = Libc.ProcessMadviseCalls - callsBefore, Bytes = bytes, Count = starts.Length };
     }
 
     /// <summary>
@@ -178,9 +184,11 @@ public static partial class References
         MappingSource source = AdviceMappings.Collect(handle.Stat, stat.Command, MappingSelection.All, plan);
         double listed = clock.Elapsed.TotalMilliseconds;
         long callsBefore = Libc.ProcessMadviseCalls;
+        double cpu = ThreadCpuMilliseconds();
         clock.Restart();
         plan.Execute(handle, null, null, null);
         double elapsed = clock.Elapsed.TotalMilliseconds;
+        cpu = ThreadCpuMilliseconds() - cpu;
         long bytes = 0;
         foreach (PlannedRange range in plan.Ranges)
         {
@@ -190,6 +198,7 @@ public static partial class References
         return new ReferenceRun
         {
             Milliseconds = elapsed,
+            CpuMilliseconds = cpu,
             ListMilliseconds = listed,
             Calls = Libc.ProcessMadviseCalls - callsBefore,
             Bytes = bytes,

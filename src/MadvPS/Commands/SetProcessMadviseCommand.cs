@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Management.Automation;
+using System.Threading.Tasks;
 using MadvPS.Core;
 
 namespace MadvPS.Commands;
@@ -103,12 +104,15 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                     handle.Freeze();
                 }
 
-                ProcessMemory? before = MappingReader.ReadRollup(handle.Stat, name);
+                // The totals before and the list of mappings are two walks of the kernel's that do
+                // not depend on each other: on two cores they take the time of one.
+                Task<ProcessMemory?> totalsBefore = Task.Run(() => MappingReader.ReadRollup(handle.Stat, name));
                 var plan = new AdvicePlan(Advice);
-                MappingSource source = AdviceMappings.Collect(handle.Stat, name, MappingType, plan);
+                MappingSource source = AdviceMappings.Collect(handle.Stat, name, MappingType, plan, out string? smapsReason);
+                ProcessMemory? before = totalsBefore.GetAwaiter().GetResult();
                 WriteVerbose(source == MappingSource.Maps
                     ? $"Listed the mappings of process {processId} from /proc/{processId}/maps: no selected mapping can carry a VmFlag that makes {Advice} skip it."
-                    : $"Listed the mappings of process {processId} from /proc/{processId}/smaps, for the VmFlags of each.");
+                    : $"Listed the mappings of process {processId} from /proc/{processId}/smaps, for the VmFlags of each: {smapsReason}.");
 
                 if (!ShouldProcess($"process {processId} ({name})", $"{Advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {ErrorRecords.Bytes(plan.BytesToSend)}"))
                 {

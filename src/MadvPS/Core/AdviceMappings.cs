@@ -76,9 +76,14 @@ internal static class AdviceMappings
     /// Adds the mappings of <paramref name="process"/> that <paramref name="selection"/> takes to
     /// <paramref name="plan"/>, in address order, and says where they were read from.
     /// </summary>
-    public static MappingSource Collect(ProcessStat process, string processName, MappingSelection selection, AdvicePlan plan, string? procRoot = null)
+    public static MappingSource Collect(ProcessStat process, string processName, MappingSelection selection, AdvicePlan plan, string? procRoot = null) =>
+        Collect(process, processName, selection, plan, out _, procRoot);
+
+    /// <param name="smapsReason">Why smaps was read (the first mapping maps could not clear), or null.</param>
+    public static MappingSource Collect(ProcessStat process, string processName, MappingSelection selection, AdvicePlan plan, out string? smapsReason, string? procRoot = null)
     {
-        if (TryCollectFromMaps(process, selection, plan, procRoot))
+        smapsReason = TryCollectFromMaps(process, selection, plan, procRoot);
+        if (smapsReason is null)
         {
             return MappingSource.Maps;
         }
@@ -95,13 +100,15 @@ internal static class AdviceMappings
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool TryCollectFromMaps(ProcessStat process, MappingSelection selection, AdvicePlan plan, string? procRoot)
+    // Null when the plan was filled from maps, else why smaps is needed (and the plan is untouched).
+    private static string? TryCollectFromMaps(ProcessStat process, MappingSelection selection, AdvicePlan plan, string? procRoot)
     {
         string root = $"{procRoot ?? "/proc"}/{process.ProcessId}";
         bool needsFlags = AdviceFacts.Of(plan.Advice).NeedsLruPages;
-        if (needsFlags && LockedBytes(root) != 0)
+        long locked = needsFlags ? LockedBytes(root) : 0;
+        if (locked != 0)
         {
-            return false;
+            return locked > 0 ? $"the process has locked memory (VmLck {locked / 1024} kB)" : "its VmLck could not be read";
         }
 
         var ranges = new List<(ulong Start, ulong End, string Path, MappingKind Kind)>();
@@ -115,7 +122,7 @@ internal static class AdviceMappings
 
             if (needsFlags && !CannotBeLruExcluded(entry, root, files))
             {
-                return false;
+                return $"{entry.Start:x}-{entry.End:x} {entry.Path} is not anonymous memory or a regular file on a page-cache filesystem";
             }
 
             ranges.Add((entry.Start, entry.End, entry.Path, entry.Kind));
@@ -128,7 +135,7 @@ internal static class AdviceMappings
             plan.Add(start, (long)(end - start), path, flags: null, kind);
         }
 
-        return true;
+        return null;
     }
 
     /// <summary>VmLck of /proc/PID/status in bytes: 0 when the process has no VM_LOCKED mapping (or no mm); -1 when it cannot be read.</summary>
@@ -182,25 +189,48 @@ internal static class AdviceMappings
             return false;
         }
 
-        if (!files.TryGetValue((entry.Device, entry.Inode), out bool plain))
+        if (files.TryGetValue((entry.Device, entry.Inode), out bool plain))
         {
-            plain = IsPageCacheFile($"{root}/map_files/{entry.Start:x}-{entry.End:x}");
-            files[(entry.Device, entry.Inode)] = plain;
+            return plain;
         }
 
-        return plain;
+        bool? check = IsPageCacheFile($"{root}/map_files/{entry.Start:x}-{entry.End:x}");
+        if (check is null)
+        {
+            // ENOENT: no VMA has these bounds any more; it was unmapped or changed after maps was
+            // read (the runtime's JIT double-maps code through a memfd all the time). It is left
+            // in the plan as smaps would have left it had it been read a moment earlier; another
+            // mapping of the same file is checked in its own right.
+            return true;
+        }
+
+        files[(entry.Device, entry.Inode)] = check.Value;
+        return check.Value;
     }
 
-    /// <summary>A regular file on a filesystem that keeps its pages in the page cache (or shmem); false when it cannot be told.</summary>
-    internal static bool IsPageCacheFile(string path)
+    /// <summary>
+    /// Whether the file is a regular file on a filesystem that keeps its pages in the page cache
+    /// (or shmem): false when it is not or cannot be told; null when it does not exist (ENOENT).
+    /// </summary>
+    internal static bool? IsPageCacheFile(string path)
     {
-        int mode = Libc.StatMode(path, out _);
-        if (mode < 0 || (mode & Libc.S_IFMT) != Libc.S_IFREG)
+        int mode = Libc.StatMode(path, out int errno);
+        if (mode < 0)
+        {
+            return errno == (int)Errno.ENOENT ? null : false;
+        }
+
+        if ((mode & Libc.S_IFMT) != Libc.S_IFREG)
         {
             return false;
         }
 
-        long type = Libc.FilesystemType(path, out _);
-        return type >= 0 && s_pageCacheFilesystems.Contains(type);
+        long type = Libc.FilesystemType(path, out errno);
+        if (type < 0)
+        {
+            return errno == (int)Errno.ENOENT ? null : false;
+        }
+
+        return s_pageCacheFilesystems.Contains(type);
     }
 }
