@@ -402,6 +402,20 @@ internal sealed class SmapsParser
             return;
         }
 
+        // Before the size keys, which they would all be compared with in vain.
+        if (key.SequenceEqual("THPeligible"u8))
+        {
+            _entry.ThpEligible = ParseUnsigned(value.TrimEnd((byte)' ')) != 0;
+            return;
+        }
+
+        if (key.SequenceEqual("ProtectionKey"u8))
+        {
+            ulong protectionKey = ParseUnsigned(value.TrimEnd((byte)' '));
+            _entry.ProtectionKey = protectionKey <= int.MaxValue ? (int)protectionKey : throw Malformed("the ProtectionKey is too large");
+            return;
+        }
+
         if (TryFindSizeField(key, out SmapsField field))
         {
             if (!value.EndsWith(" kB"u8))
@@ -419,15 +433,6 @@ internal sealed class SmapsParser
             return;
         }
 
-        if (key.SequenceEqual("THPeligible"u8))
-        {
-            _entry.ThpEligible = ParseUnsigned(value.TrimEnd((byte)' ')) != 0;
-        }
-        else if (key.SequenceEqual("ProtectionKey"u8))
-        {
-            ulong protectionKey = ParseUnsigned(value.TrimEnd((byte)' '));
-            _entry.ProtectionKey = protectionKey <= int.MaxValue ? (int)protectionKey : throw Malformed("the ProtectionKey is too large");
-        }
 
         // Keys a later kernel adds are passed over, so that the module keeps working there.
     }
