@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
-using MadvPS.Interop;
+using System.Linq;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using MadvPS.Interop;
 
 namespace MadvPS.Core;
 
@@ -84,26 +86,23 @@ internal sealed class AdviceBatcher
     public RangeOutcome[] Advise(IReadOnlyList<AdviceRange> ranges, Func<bool>? shouldStop = null, Action<int>? progress = null)
     {
         var outcomes = new RangeOutcome[ranges.Count];
-        List<(int Range, IoVec Vec)> segments = Pack(ranges);
-        var batch = new IoVec[Math.Min(MaxRangesPerCall, Math.Max(segments.Count, 1))];
+        Segments segments = Pack(AsSpan(ranges));
+        IoVec[] vecs = segments.Vecs;
+        int total = segments.Count;
         int next = 0;
         bool oneAtATime = false;
         int interrupted = 0;
 
-        while (next < segments.Count)
+        while (next < total)
         {
             if (shouldStop?.Invoke() == true)
             {
                 return outcomes;
             }
 
-            int count = NextCallSize(segments, next, oneAtATime ? 1 : MaxRangesPerCall, out long requested);
-            for (int i = 0; i < count; i++)
-            {
-                batch[i] = segments[next + i].Vec;
-            }
-
-            (long result, int errno) = _call(batch.AsMemory(0, count));
+            // The call reads the iovecs where they lie: no copy per call.
+            int count = NextCallSize(vecs, total, next, oneAtATime ? 1 : MaxRangesPerCall, out long requested);
+            (long result, int errno) = _call(vecs.AsMemory(next, count));
             Calls++;
             CallMade?.Invoke(new AdviceCall(count, requested, result, errno));
             if (result < 0 && errno == (int)Errno.EINTR && interrupted++ < MaxRetriesAfterSignal)
@@ -122,7 +121,7 @@ internal sealed class AdviceBatcher
                     continue;
                 }
 
-                ref RangeOutcome failed = ref outcomes[segments[next].Range];
+                ref RangeOutcome failed = ref outcomes[segments.Owners[next]];
                 failed.Sent = true;
                 if (failed.Errno == 0)
                 {
@@ -144,7 +143,7 @@ internal sealed class AdviceBatcher
 
             // Pack may interleave the pieces of large ranges with small ones, so progress is the
             // share of segments done, in ranges.
-            progress?.Invoke(next < segments.Count ? (int)((long)next * ranges.Count / segments.Count) : ranges.Count);
+            progress?.Invoke(next < total ? (int)((long)next * ranges.Count / total) : ranges.Count);
         }
 
         return outcomes;
@@ -152,13 +151,14 @@ internal sealed class AdviceBatcher
 
     // The kernel counts whole iovecs, so the result is a prefix sum of the batch.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Credit(List<(int Range, IoVec Vec)> segments, int first, int count, long result, RangeOutcome[] outcomes)
+    private static int Credit(Segments segments, int first, int count, long result, RangeOutcome[] outcomes)
     {
         long left = result;
         int index = first;
         while (index < first + count)
         {
-            (int range, IoVec vec) = segments[index];
+            int range = segments.Owners[index];
+            IoVec vec = segments.Vecs[index];
             long length = (long)vec.Length;
             if (length > left)
             {
@@ -168,7 +168,7 @@ internal sealed class AdviceBatcher
                     // and resume with the rest of this segment.
                     outcomes[range].BytesAdvised += left;
                     outcomes[range].Sent = true;
-                    segments[index] = (range, new IoVec { Base = vec.Base + (nuint)left, Length = vec.Length - (nuint)left });
+                    segments.Vecs[index] = new IoVec { Base = vec.Base + (nuint)left, Length = vec.Length - (nuint)left };
                 }
 
                 return index;
@@ -205,15 +205,38 @@ internal sealed class AdviceBatcher
         }
     }
 
+    // The ranges as a span: indexing an IReadOnlyList is an interface call per element.
+    private static ReadOnlySpan<AdviceRange> AsSpan(IReadOnlyList<AdviceRange> ranges) => ranges switch
+    {
+        AdviceRange[] array => array,
+        List<AdviceRange> list => CollectionsMarshal.AsSpan(list),
+        _ => ranges.ToArray(),
+    };
+
+    /// <summary>The iovecs in the order they are sent, and the range each belongs to.</summary>
+    internal readonly struct Segments
+    {
+        public Segments(IoVec[] vecs, int[] owners, int count)
+        {
+            Vecs = vecs;
+            Owners = owners;
+            Count = count;
+        }
+
+        public IoVec[] Vecs { get; }
+        public int[] Owners { get; }
+        public int Count { get; }
+    }
+
     /// <summary>How many segments from <paramref name="first"/> the next call takes: up to
     /// <paramref name="most"/>, and no more bytes than MAX_RW_COUNT.</summary>
-    private static int NextCallSize(List<(int Range, IoVec Vec)> segments, int first, int most, out long requested)
+    private static int NextCallSize(IoVec[] vecs, int total, int first, int most, out long requested)
     {
         int count = 0;
         requested = 0;
-        while (first + count < segments.Count && count < most)
+        while (first + count < total && count < most)
         {
-            long length = (long)segments[first + count].Vec.Length;
+            long length = (long)vecs[first + count].Length;
             if (count > 0 && requested + length > MaxBytesPerCall)
             {
                 break;
@@ -229,18 +252,12 @@ internal sealed class AdviceBatcher
     /// <summary>The iovecs of each call that <see cref="Advise"/> makes when nothing fails.</summary>
     internal static IoVec[][] PackCalls(IReadOnlyList<AdviceRange> ranges)
     {
-        List<(int Range, IoVec Vec)> segments = Pack(ranges);
+        Segments segments = Pack(AsSpan(ranges));
         var calls = new List<IoVec[]>();
         for (int next = 0; next < segments.Count;)
         {
-            int count = NextCallSize(segments, next, MaxRangesPerCall, out _);
-            var call = new IoVec[count];
-            for (int i = 0; i < count; i++)
-            {
-                call[i] = segments[next + i].Vec;
-            }
-
-            calls.Add(call);
+            int count = NextCallSize(segments.Vecs, segments.Count, next, MaxRangesPerCall, out _);
+            calls.Add(segments.Vecs.AsSpan(next, count).ToArray());
             next += count;
         }
 
@@ -266,12 +283,13 @@ internal sealed class AdviceBatcher
     /// kernel: each iovec is advised on its own, and the outcome of each is credited to its range.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static List<(int Range, IoVec Vec)> Pack(IReadOnlyList<AdviceRange> ranges)
+    internal static Segments Pack(ReadOnlySpan<AdviceRange> ranges)
     {
         int nonEmpty = 0;
         int small = 0;
         long totalBytes = 0;
-        for (int i = 0; i < ranges.Count; i++)
+        var large = new List<int>();
+        for (int i = 0; i < ranges.Length; i++)
         {
             long length = ranges[i].Length;
             if (length <= 0)
@@ -285,9 +303,13 @@ internal sealed class AdviceBatcher
             {
                 small++;
             }
+            else
+            {
+                large.Add(i);
+            }
         }
 
-        if (small == nonEmpty)
+        if (large.Count == 0)
         {
             return Segment(ranges);
         }
@@ -297,7 +319,7 @@ internal sealed class AdviceBatcher
             (totalBytes + MaxBytesPerCall - 1) / MaxBytesPerCall);
         for (int calls = lowerBound; calls < lowerBound + MaxPackingTries; calls++)
         {
-            if (TryPack(ranges, small, calls) is { } packed)
+            if (TryPack(ranges, small, large, calls) is { } packed)
             {
                 return packed;
             }
@@ -306,36 +328,40 @@ internal sealed class AdviceBatcher
         return Segment(ranges);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static List<(int Range, IoVec Vec)>? TryPack(IReadOnlyList<AdviceRange> ranges, int small, int calls)
+    // The next small range at or after index (the cursor walks the ranges in order).
+    private static int NextSmall(ReadOnlySpan<AdviceRange> ranges, int index)
     {
-        // Small ranges, in order, spread evenly: call j takes those numbered [j*small/calls, (j+1)*small/calls).
-        var smallIndex = new List<int>(small);
-        var large = new List<int>();
-        for (int i = 0; i < ranges.Count; i++)
+        while (index < ranges.Length && (ranges[index].Length <= 0 || ranges[index].Length > SmallRange))
         {
-            long length = ranges[i].Length;
-            if (length <= 0) continue;
-            (length <= SmallRange ? smallIndex : large).Add(i);
+            index++;
         }
 
-        var pieces = new List<(int Range, IoVec Vec)>[calls];
+        return index;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Segments? TryPack(ReadOnlySpan<AdviceRange> ranges, int small, List<int> large, int calls)
+    {
+        // Call j takes the small ranges numbered [j*small/calls, (j+1)*small/calls), in order.
         var slots = new int[calls];
         var room = new long[calls];
+        int cursor = NextSmall(ranges, 0);
         for (int j = 0; j < calls; j++)
         {
-            int from = (int)((long)j * small / calls), to = (int)((long)(j + 1) * small / calls);
+            int taken = (int)((long)(j + 1) * small / calls) - (int)((long)j * small / calls);
             long bytes = 0;
-            for (int k = from; k < to; k++)
+            for (int k = 0; k < taken; k++)
             {
-                bytes += ranges[smallIndex[k]].Length;
+                bytes += ranges[cursor].Length;
+                cursor = NextSmall(ranges, cursor + 1);
             }
 
-            slots[j] = MaxRangesPerCall - (to - from);
+            slots[j] = MaxRangesPerCall - taken;
             room[j] = MaxBytesPerCall - bytes;
-            pieces[j] = new List<(int, IoVec)>();
         }
 
+        // The large ranges, in order, cut to the room each call has left.
+        var pieces = new List<(int Call, int Range, IoVec Vec)>();
         int call = 0;
         foreach (int index in large)
         {
@@ -354,7 +380,7 @@ internal sealed class AdviceBatcher
                 }
 
                 long length = left <= room[call] ? left : room[call] & ~(PageSize - 1);
-                pieces[call].Add((index, new IoVec { Base = (nuint)start, Length = (nuint)length }));
+                pieces.Add((call, index, new IoVec { Base = (nuint)start, Length = (nuint)length }));
                 slots[call]--;
                 room[call] -= length;
                 start += (ulong)length;
@@ -362,39 +388,63 @@ internal sealed class AdviceBatcher
             }
         }
 
-        var segments = new List<(int Range, IoVec Vec)>(ranges.Count + calls);
+        int total = small + pieces.Count;
+        var vecs = new IoVec[total];
+        var owners = new int[total];
+        int at = 0;
+        int piece = 0;
+        cursor = NextSmall(ranges, 0);
         for (int j = 0; j < calls; j++)
         {
-            int from = (int)((long)j * small / calls), to = (int)((long)(j + 1) * small / calls);
-            for (int k = from; k < to; k++)
+            int taken = (int)((long)(j + 1) * small / calls) - (int)((long)j * small / calls);
+            for (int k = 0; k < taken; k++)
             {
-                AdviceRange range = ranges[smallIndex[k]];
-                segments.Add((smallIndex[k], new IoVec { Base = (nuint)range.Start, Length = (nuint)range.Length }));
+                AdviceRange range = ranges[cursor];
+                vecs[at] = new IoVec { Base = (nuint)range.Start, Length = (nuint)range.Length };
+                owners[at++] = cursor;
+                cursor = NextSmall(ranges, cursor + 1);
             }
 
-            segments.AddRange(pieces[j]);
+            for (; piece < pieces.Count && pieces[piece].Call == j; piece++)
+            {
+                vecs[at] = pieces[piece].Vec;
+                owners[at++] = pieces[piece].Range;
+            }
         }
 
-        return segments;
+        return new Segments(vecs, owners, at);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static List<(int Range, IoVec Vec)> Segment(IReadOnlyList<AdviceRange> ranges)
+    private static Segments Segment(ReadOnlySpan<AdviceRange> ranges)
     {
-        var segments = new List<(int, IoVec)>(ranges.Count);
-        for (int i = 0; i < ranges.Count; i++)
+        int total = 0;
+        for (int i = 0; i < ranges.Length; i++)
+        {
+            long length = ranges[i].Length;
+            if (length > 0)
+            {
+                total += (int)((length + MaxBytesPerCall - 1) / MaxBytesPerCall);
+            }
+        }
+
+        var vecs = new IoVec[total];
+        var owners = new int[total];
+        int at = 0;
+        for (int i = 0; i < ranges.Length; i++)
         {
             ulong start = ranges[i].Start;
             long left = ranges[i].Length;
             while (left > 0)
             {
                 long length = Math.Min(left, MaxBytesPerCall);
-                segments.Add((i, new IoVec { Base = (nuint)start, Length = (nuint)length }));
+                vecs[at] = new IoVec { Base = (nuint)start, Length = (nuint)length };
+                owners[at++] = i;
                 start += (ulong)length;
                 left -= length;
             }
         }
 
-        return segments;
+        return new Segments(vecs, owners, at);
     }
 }
