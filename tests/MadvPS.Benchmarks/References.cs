@@ -272,4 +272,30 @@ public static partial class References
 
         return $"pack {pack:F2} ms, advise with a no-op kernel {advise:F2} ms";
     }
+
+    /// <summary>Where the listing's time goes: thread CPU ms of a plain read of maps, of reading its entries, and of AdviceMappings.Collect.</summary>
+    public static string ListingBreakdown(int processId)
+    {
+        ProcessStat stat = MappingReader.Describe(processId);
+        double read = double.MaxValue, entries = double.MaxValue, collect = double.MaxValue, wall = double.MaxValue;
+        for (int r = 0; r < 9; r++)
+        {
+            double t = ThreadCpuMilliseconds();
+            ReadFile($"/proc/{processId}/maps");
+            read = Math.Min(read, ThreadCpuMilliseconds() - t);
+            t = ThreadCpuMilliseconds();
+            foreach (SmapsEntry _ in MappingReader.ReadMapsEntries(stat))
+            {
+            }
+
+            entries = Math.Min(entries, ThreadCpuMilliseconds() - t);
+            t = ThreadCpuMilliseconds();
+            var clock = Stopwatch.StartNew();
+            AdviceMappings.Collect(stat, "x", MappingSelection.All, new AdvicePlan(MemoryAdvice.Cold));
+            wall = Math.Min(wall, clock.Elapsed.TotalMilliseconds);
+            collect = Math.Min(collect, ThreadCpuMilliseconds() - t);
+        }
+
+        return $"maps read {read:F1}, entries {entries:F1}, collect {collect:F1} (wall {wall:F1}) ms";
+    }
 }
