@@ -453,36 +453,23 @@ internal sealed class SmapsParser
         }
 
         int guess = _nextKeyGuess % s_sizeKeys.Length;
-        (byte[] key, SmapsField field) = s_sizeKeys[guess];
+        (byte[] key, SmapsField sizeField) = s_sizeKeys[guess];
         if (key.Length >= ValueEnd - 1 || line[key.Length] != (byte)':' || !line.StartsWith(key))
         {
             return false;
         }
 
-        int position = ValueEnd - 1;
-        long kilobytes = 0;
-        long scale = 1;
-        while (position > key.Length && (uint)(line[position] - '0') <= 9)
-        {
-            kilobytes += (line[position] - '0') * scale;
-            scale *= 10;
-            position--;
-        }
-
-        if (position == ValueEnd - 1)
+        // Spaces, then the digits up to the column: what the general path reads with TrimStart and ParseUnsigned.
+        ReadOnlySpan<byte> field = line.Slice(key.Length + 1, ValueEnd - key.Length - 1);
+        int digitsStart = field.IndexOfAnyExcept((byte)' ');
+        if (digitsStart < 0
+            || !Utf8Parser.TryParse(field.Slice(digitsStart), out ulong kilobytes, out int consumed)
+            || consumed != field.Length - digitsStart)
         {
             return false;
         }
 
-        for (int i = key.Length + 1; i <= position; i++)
-        {
-            if (line[i] != (byte)' ')
-            {
-                return false;
-            }
-        }
-
-        _entry.Sizes[(int)field] = kilobytes * 1024;
+        _entry.Sizes[(int)sizeField] = (long)kilobytes * 1024;
         _nextKeyGuess = guess + 1;
         return true;
     }
