@@ -27,6 +27,8 @@ param(
     [Parameter(Mandatory)] [string] $Benchmarks,
     [Parameter(Mandatory)] [string] $Output,
     [int[]] $Mappings = @(60000, 1000),
+    # A larger process for the peak-RSS row only, to show that streaming does not grow with the count.
+    [int] $PeakRssMappings = 200000,
     [ValidateRange(5, 100)] [int] $Repetitions = 9,
     [string] $Command = 'dotnet pwsh -NoProfile ./build.ps1 Bench'
 )
@@ -76,7 +78,7 @@ if (-not $havePmap) { $notes.Add('pmap: not installed (Debian package procps); i
 $mapCountPath = '/proc/sys/vm/max_map_count'
 $mapCountBefore = [int](Get-Content $mapCountPath)
 $mapCountSet = $null
-$needed = ($Mappings | Measure-Object -Maximum).Maximum + 2000
+$needed = (@($Mappings) + $PeakRssMappings | Measure-Object -Maximum).Maximum + 2000
 if ($mapCountBefore -lt $needed) {
     Set-Content -Path $mapCountPath -Value $needed
     $mapCountSet = $needed
@@ -249,6 +251,21 @@ try {
         }
     }
 
+    if ($PeakRssMappings -gt 0) {
+        Write-Host "Target with --mappings $PeakRssMappings, peak RSS only..."
+        $process = Start-Target $PeakRssMappings
+        try {
+            $id = $process.Id
+            $vmas = (Get-Content "/proc/$id/maps").Count
+            $stream = Measure-PeakRss $id 'Get-MemoryMapping -Id PID | Measure-Object | Out-Null'.Replace('PID', $id)
+            $keep = Measure-PeakRss $id '$all = Get-MemoryMapping -Id PID'.Replace('PID', $id)
+            $memory.Add([pscustomobject]@{ Vmas = $vmas; Stream = $stream; Keep = $keep })
+        }
+        finally {
+            Stop-Target $process
+        }
+    }
+
     # --- parser allocation (BenchmarkDotNet) -------------------------------------------------------
     Write-Host 'BenchmarkDotNet: parser allocation over the captured smaps text...'
     $artifacts = Join-Path ([IO.Path]::GetTempPath()) "madvps-bdn-$PID"
@@ -341,7 +358,7 @@ if ($results.Contains("$top")) {
     $parseAhead = (Row 'parser, no PowerShell, read-ahead thread').Cpu
     $reader = (Row 'parser and objects, no PowerShell').Cpu
     $ours = $gmm.Cpu - $smapsCpu
-    Line "Where the time of Get-MemoryMapping goes, in CPU ms (medians, differences of the rows below):"
+    Line "Where the time of Get-MemoryMapping goes, in CPU ms (differences of the medians of the rows below, so a small part can come out negative in the noise):"
     Line
     Line '| part | CPU ms | of the kernel''s time |'
     Line '| --- | ---: | ---: |'
@@ -404,9 +421,11 @@ Line 'Peak RSS of a fresh pwsh (VmHWM after clear_refs 5) above its RSS just bef
 Line
 Line '| VMAs | streamed to Measure-Object | all objects kept in a variable |'
 Line '| ---: | ---: | ---: |'
-foreach ($m in $memory) {
+foreach ($m in $memory | Sort-Object Vmas) {
     Line "| $($m.Vmas) | $(F (($m.Stream.Peak - $m.Stream.Before) / 1MB)) MiB | $(F (($m.Keep.Peak - $m.Keep.Before) / 1MB)) MiB |"
 }
+Line
+Line 'Streamed, the objects die young: the peak is the GC''s gen0 budget (a property of the runtime and the CPU''s cache), reached once a few MB have been allocated, and stays there however many mappings follow. Kept in a variable, each mapping costs its object.'
 Line
 if ($notes.Count) {
     Line '## Notes'
