@@ -78,7 +78,7 @@ if (-not $havePmap) { $notes.Add('pmap: not installed (Debian package procps); i
 $mapCountPath = '/proc/sys/vm/max_map_count'
 $mapCountBefore = [int](Get-Content $mapCountPath)
 $mapCountSet = $null
-$needed = (@($Mappings) + $PeakRssMappings | Measure-Object -Maximum).Maximum + 2000
+$needed = (@($Mappings) + $PeakRssMappings | Measure-Object -Maximum).Maximum + 10000
 if ($mapCountBefore -lt $needed) {
     Set-Content -Path $mapCountPath -Value $needed
     $mapCountSet = $needed
