@@ -86,6 +86,11 @@ if ($mapCountBefore -lt $needed) {
 }
 
 function Start-Target([int] $Count) {
+    # Someone else on the machine may have put vm.max_map_count back meanwhile.
+    if ($mapCountSet -and [int](Get-Content $mapCountPath) -lt $Count + 5000) {
+        Set-Content -Path $mapCountPath -Value $mapCountSet
+        $notes.Add("vm.max_map_count had been lowered by something else during the run; it was raised again to $mapCountSet.")
+    }
     $info = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
     foreach ($a in @($Target, '--mappings', [string]$Count)) { $info.ArgumentList.Add($a) }
     $info.RedirectStandardInput = $true
@@ -94,7 +99,10 @@ function Start-Target([int] $Count) {
     $process = [System.Diagnostics.Process]::Start($info)
     while ($true) {
         $line = $process.StandardOutput.ReadLine()
-        if ($null -eq $line) { throw "The target exited before it was ready (exit code $($process.ExitCode))." }
+        if ($null -eq $line) {
+            $process.WaitForExit()
+            throw "The target with $Count mappings exited before it was ready (exit code $($process.ExitCode)); vm.max_map_count is $(Get-Content $mapCountPath)."
+        }
         if ($line -eq 'ready') { return $process }
     }
 }
