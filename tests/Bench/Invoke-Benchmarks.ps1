@@ -76,11 +76,16 @@ if (-not $havePmap) { $notes.Add('pmap: not installed (Debian package procps); i
 
 # --- vm.max_map_count --------------------------------------------------------------------------
 $mapCountPath = '/proc/sys/vm/max_map_count'
+# Set-Content does not reach a sysctl; a plain write does (the kernel checks and applies it).
+function Set-MapCount([int] $Value) {
+    [IO.File]::WriteAllText($mapCountPath, "$Value`n")
+    if ([int](Get-Content $mapCountPath) -ne $Value) { throw "Could not set vm.max_map_count to $Value (root is needed)." }
+}
 $mapCountBefore = [int](Get-Content $mapCountPath)
 $mapCountSet = $null
 $needed = (@($Mappings) + $PeakRssMappings | Measure-Object -Maximum).Maximum + 10000
 if ($mapCountBefore -lt $needed) {
-    Set-Content -Path $mapCountPath -Value $needed
+    Set-MapCount $needed
     $mapCountSet = $needed
     $notes.Add("vm.max_map_count was raised from $mapCountBefore to $needed for the run and put back after.")
 }
@@ -88,7 +93,7 @@ if ($mapCountBefore -lt $needed) {
 function Start-Target([int] $Count) {
     # Someone else on the machine may have put vm.max_map_count back meanwhile.
     if ($mapCountSet -and [int](Get-Content $mapCountPath) -lt $Count + 5000) {
-        Set-Content -Path $mapCountPath -Value $mapCountSet
+        Set-MapCount $mapCountSet
         $notes.Add("vm.max_map_count had been lowered by something else during the run; it was raised again to $mapCountSet.")
     }
     $info = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
@@ -132,7 +137,7 @@ Import-Module '$Module'
 `$null = Get-MemoryMapping -Id $ProcessId | Select-Object -First 100
 [GC]::Collect()
 function kB([string] `$key) { [long](((Get-Content /proc/self/status) -match "^`${key}:")[0] -replace '\D', '') }
-Set-Content /proc/self/clear_refs 5
+[IO.File]::WriteAllText('/proc/self/clear_refs', '5')
 `$before = kB VmRSS
 $Pipeline
 '{0} {1}' -f `$before, (kB VmHWM)
@@ -294,7 +299,7 @@ finally {
     Remove-Item $smapsCapture -ErrorAction Ignore
     if ($mapCountSet) {
         # Put it back unless someone else changed it meanwhile.
-        if ([int](Get-Content $mapCountPath) -eq $mapCountSet) { Set-Content -Path $mapCountPath -Value $mapCountBefore }
+        if ([int](Get-Content $mapCountPath) -eq $mapCountSet) { Set-MapCount $mapCountBefore }
     }
 }
 
