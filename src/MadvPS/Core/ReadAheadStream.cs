@@ -22,8 +22,8 @@ namespace MadvPS.Core;
 /// </remarks>
 internal sealed class ReadAheadStream : Stream
 {
-    public const int DefaultBlockSize = 64 * 1024;
-    public const int DefaultBlocksAhead = 8;
+    public const int DefaultBlockSize = 256 * 1024;
+    public const int DefaultBlocksAhead = 4;
 
     private readonly Stream _source;
     private readonly int _blockSize;
