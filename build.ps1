@@ -9,6 +9,8 @@
     Demo   starts the project's target program and pages out its largest mappings.
     Docs   turns docs/*.md (PlatyPS schema 2.0.0) into en-US/ (MAML and about_ text) with
            build/HelpBuilder; commit en-US/, which Build ships.
+    Bench  times the cmdlets against the kernel's own time and the peers (tests/Bench), and writes
+           docs/benchmarks.md.
     Clean  removes out/ and the projects' bin/ and obj/.
     Install  builds (unless -NoBuild), then copies out/MadvPS into PowerShell's module path for -Scope
            (CurrentUser: ~/.local/share/powershell/Modules; AllUsers: /usr/local/share/powershell/Modules,
@@ -23,7 +25,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Docs', 'Clean', 'Install', 'Package')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Docs', 'Bench', 'Clean', 'Install', 'Package')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -162,6 +164,20 @@ function Invoke-Docs {
     Invoke-Native dotnet @((Join-Path $builder 'HelpBuilder.dll'), (Join-Path $Root 'docs'), $help)
 }
 
+# Times the cmdlets against the kernel's own work and the peers; writes docs/benchmarks.md.
+function Invoke-Bench {
+    Invoke-Build
+    Invoke-TargetBuild
+    $benchOut = Join-Path $Out 'bench'
+    Invoke-Native dotnet @('build', (Join-Path $Root 'tests/MadvPS.Benchmarks/MadvPS.Benchmarks.csproj'), '-c', 'Release', '--nologo', '-v', 'q', '-clp:NoSummary', '-o', $benchOut)
+    Invoke-FreshPwsh (Join-Path $Root 'tests/Bench/Invoke-Benchmarks.ps1') @(
+        '-Module', (Join-Path $ModuleOut 'MadvPS.psd1'),
+        '-Target', (Join-Path $TargetOut 'MadvPS.Target.dll'),
+        '-Benchmarks', (Join-Path $benchOut 'MadvPS.Benchmarks.dll'),
+        '-Output', (Join-Path $Root 'docs/benchmarks.md'))
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
 function Invoke-Clean {
     foreach ($path in @($Out) + (Get-ChildItem -Path $Root -Recurse -Directory -Include bin, obj | Select-Object -ExpandProperty FullName)) {
         if (Test-Path $path) { Remove-Item -Recurse -Force $path }
@@ -254,6 +270,7 @@ switch ($Task) {
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Docs' { Invoke-Docs }
+    'Bench' { Invoke-Bench }
     'Clean' { Invoke-Clean }
     'Install' { Invoke-Install }
     'Package' { Invoke-Package }

@@ -133,4 +133,85 @@ public class AdviceBatcherTests
         Assert.Equal(1024, outcomes.Count(o => o.Sent));
         Assert.False(outcomes[2999].Sent);
     }
+
+    // A process like the benchmark's target: 60,000 one-page mappings and a runtime's reservations
+    // of 47 GiB, 2 GiB and 400 MiB among them.
+    private static List<AdviceRange> ManySmallAndSomeHuge()
+    {
+        var ranges = Ranges(60000);
+        ranges.Insert(100, new AdviceRange(0x7f0000000000, 47L << 30));
+        ranges.Insert(30000, new AdviceRange(0x7f1000000000, 2109865984));
+        ranges.Insert(59000, new AdviceRange(0x7f2000000000, 399319040));
+        return ranges;
+    }
+
+    [Fact]
+    public void HugeRangesDoNotAddCallsBeyondTheLowerBound()
+    {
+        var kernel = new FakeKernel();
+        var batcher = kernel.Batcher();
+        var ranges = ManySmallAndSomeHuge();
+        RangeOutcome[] outcomes = batcher.Advise(ranges);
+        // ceil(60003 / 1024) = 59; the bytes alone would need ceil(49.6 GiB / MAX_RW_COUNT) = 25.
+        Assert.Equal(59, batcher.Calls);
+        for (int i = 0; i < ranges.Count; i++)
+        {
+            Assert.Equal(ranges[i].Length, outcomes[i].BytesAdvised);
+            Assert.Equal(0, outcomes[i].Errno);
+        }
+    }
+
+    [Fact]
+    public void PackedCallsStayWithinTheKernelsLimitsAndCoverEveryByteOnce()
+    {
+        var ranges = ManySmallAndSomeHuge();
+        IoVec[][] calls = AdviceBatcher.PackCalls(ranges);
+        Assert.Equal(59, calls.Length);
+        var covered = new Dictionary<ulong, long>();
+        foreach (IoVec[] call in calls)
+        {
+            Assert.InRange(call.Length, 1, AdviceBatcher.MaxRangesPerCall);
+            Assert.True(call.Sum(v => (long)v.Length) <= AdviceBatcher.MaxBytesPerCall);
+            foreach (IoVec v in call)
+            {
+                Assert.Equal(0UL, (ulong)v.Base % 4096);
+                covered.Add((ulong)v.Base, (long)v.Length);
+            }
+        }
+
+        // The pieces of each range tile it exactly, without gaps or overlaps.
+        foreach (AdviceRange range in ranges)
+        {
+            ulong at = range.Start;
+            while (at < range.Start + (ulong)range.Length)
+            {
+                Assert.True(covered.Remove(at, out long length), $"no piece starts at {at:x}");
+                at += (ulong)length;
+            }
+
+            Assert.Equal(range.Start + (ulong)range.Length, at);
+        }
+
+        Assert.Empty(covered);
+    }
+
+    [Fact]
+    public void AFailureAmongPackedRangesFailsOnlyThatRange()
+    {
+        var kernel = new FakeKernel();
+        var ranges = ManySmallAndSomeHuge();
+        kernel.Failing.Add(ranges[5000].Start);
+        var batcher = kernel.Batcher();
+        RangeOutcome[] outcomes = batcher.Advise(ranges);
+        Assert.Equal((int)Errno.ENOMEM, outcomes[5000].Errno);
+        Assert.Equal(0, outcomes[5000].BytesAdvised);
+        for (int i = 0; i < ranges.Count; i++)
+        {
+            if (i == 5000) continue;
+            Assert.Equal(ranges[i].Length, outcomes[i].BytesAdvised);
+        }
+
+        // The failing range costs a call of its own, and the resumed calls may need one more.
+        Assert.InRange(batcher.Calls, 60, 61);
+    }
 }

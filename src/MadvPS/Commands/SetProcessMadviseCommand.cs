@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Management.Automation;
+using System.Threading.Tasks;
 using MadvPS.Core;
 
 namespace MadvPS.Commands;
@@ -106,22 +107,21 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                     handle.Freeze();
                 }
 
-                ProcessMemory? before = MappingReader.ReadRollup(handle.Stat, name);
+                // The totals before and the list of mappings are two walks of the kernel's that do
+                // not depend on each other: on two cores they take the time of one.
+                Task<ProcessMemory?> totalsBefore = Task.Run(() => MappingReader.ReadRollup(handle.Stat, name));
                 var plan = new AdvicePlan(Advice);
-                foreach (MemoryMapping mapping in MappingReader.ReadMappings(handle.Stat, name))
+                MappingSource source = AdviceMappings.Collect(handle.Stat, name, MappingType, plan, out string? smapsReason, stopping: () => _stopping);
+                if (_stopping)
                 {
-                    if (_stopping)
-                    {
-                        // Ctrl+C: StopProcessing has resumed the process; reading the rest of a
-                        // large smaps would only delay the stop.
-                        return;
-                    }
-
-                    if (AdvicePolicy.Selects(MappingType, mapping.Kind))
-                    {
-                        plan.Add(mapping.Start, mapping.Size, mapping.Path, mapping.VmFlags, mapping.Kind, mapping.Rss);
-                    }
+                    // Ctrl+C: StopProcessing has resumed the process; the listing was left part way.
+                    return;
                 }
+
+                ProcessMemory? before = totalsBefore.GetAwaiter().GetResult();
+                WriteVerbose(source == MappingSource.Maps
+                    ? $"Listed the mappings of process {processId} from /proc/{processId}/maps: no selected mapping can carry a VmFlag that makes {Advice} skip it."
+                    : $"Listed the mappings of process {processId} from /proc/{processId}/smaps, for the VmFlags of each: {smapsReason}.");
 
                 if (!ShouldProcess($"process {processId} ({name})", $"{Advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {ErrorRecords.Bytes(plan.BytesToSend)}"))
                 {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 
 namespace MadvPS.Core;
 
@@ -26,14 +27,15 @@ internal sealed class AdvicePlan
     public long BytesToSend { get; private set; }
     public int Calls { get; private set; }
 
-    public void Add(ulong start, long length, string path, VmFlags? flags, MappingKind? kind, long? resident = null)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Add(ulong start, long length, string path, VmFlags? flags, MappingKind? kind)
     {
         var range = new PlannedRange
         {
             Start = start,
             Length = length,
             Path = path,
-            SkipReason = AdvicePolicy.SkipReason(Advice, start, length, flags, kind, resident),
+            SkipReason = AdvicePolicy.SkipReason(Advice, start, length, flags, kind),
         };
         Ranges.Add(range);
         if (range.SkipReason is null)
@@ -45,6 +47,7 @@ internal sealed class AdvicePlan
 
     /// <summary>Sends every range that is not skipped; fills each range's Outcome.</summary>
     /// <exception cref="ProcessAdviceException">The kernel refused the call as a whole.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(ProcessHandle process, Func<bool>? shouldStop, Action<AdviceCall>? onCall, Action<int, int>? progress)
     {
         var sent = new List<AdviceRange>(RangesToSend);

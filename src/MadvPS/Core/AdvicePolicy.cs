@@ -12,8 +12,7 @@ internal static class AdvicePolicy
     private const ulong UserSpaceEnd = 0x0100_0000_0000_0000;
 
     /// <summary>Why the range is not sent, or null when it should be.</summary>
-    /// <param name="resident">The bytes of the range in RAM when it was read, where the caller read them fresh.</param>
-    public static string? SkipReason(MemoryAdvice advice, ulong start, long length, VmFlags? flags, MappingKind? kind, long? resident = null)
+    public static string? SkipReason(MemoryAdvice advice, ulong start, long length, VmFlags? flags, MappingKind? kind)
     {
         if (length <= 0)
         {
@@ -35,13 +34,6 @@ internal static class AdvicePolicy
             if ((f & VmFlags.PfnMap) != 0) return $"{advice} does not apply to PFN-mapped memory: VmFlags 'pf'.";
             if ((f & VmFlags.HugeTlb) != 0) return $"{advice} does not apply to hugetlbfs memory: VmFlags 'ht'.";
             if ((f & VmFlags.IO) != 0) return $"{advice} does not apply to device (I/O) memory: VmFlags 'io'.";
-        }
-
-        // Cold and PageOut act on pages present in the page tables, Collapse on populated ones: a
-        // range with nothing resident (a reservation, memory already swapped out) is work for nothing.
-        if (resident == 0 && advice is MemoryAdvice.Cold or MemoryAdvice.PageOut or MemoryAdvice.Collapse)
-        {
-            return "Nothing of the range is resident (Rss 0).";
         }
 
         if (advice == MemoryAdvice.Collapse)

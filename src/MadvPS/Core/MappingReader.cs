@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Runtime.CompilerServices;
 
 namespace MadvPS.Core;
 
@@ -19,7 +20,7 @@ internal static class MappingReader
     public static IEnumerable<MemoryMapping> ReadMappings(ProcessStat process, string processName, string? procRoot = null)
     {
         string bootId = ProcessIdentity.CurrentBootId;
-        using FileStream stream = Open(process.ProcessId, "smaps", procRoot);
+        using Stream stream = OpenStream(Open(process.ProcessId, "smaps", procRoot), readAhead: true);
         var parser = new SmapsParser(stream, expectVmFlags: true);
         while (true)
         {
@@ -45,6 +46,43 @@ internal static class MappingReader
 
         // seq_file stops at an entry boundary when the mm goes away, so a clean end does not
         // prove the list is whole: the process must still be the one that was opened.
+        if (!StillRunning(process))
+        {
+            throw Exited(process, null);
+        }
+    }
+
+    /// <summary>
+    /// Streams the entries of /proc/PID/maps: addresses, permissions, device, inode and name, no
+    /// sizes and no VmFlags. The entry is reused: copy what you keep before the next one. Ends like
+    /// <see cref="ReadMappings"/> when the process exits part way.
+    /// </summary>
+    public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcessStat process, string? procRoot = null)
+    {
+        using Stream stream = OpenStream(Open(process.ProcessId, "maps", procRoot), readAhead: true);
+        SmapsParser parser = SmapsParser.ForMaps(stream);
+        while (true)
+        {
+            SmapsEntry entry;
+            try
+            {
+                if (!parser.TryReadEntry(out entry))
+                {
+                    break;
+                }
+            }
+            catch (IOException e)
+            {
+                throw Exited(process, e);
+            }
+            catch (SmapsFormatException e) when (!StillRunning(process))
+            {
+                throw Exited(process, e);
+            }
+
+            yield return entry;
+        }
+
         if (!StillRunning(process))
         {
             throw Exited(process, null);
@@ -105,6 +143,7 @@ internal static class MappingReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static MemoryMapping ToMapping(SmapsEntry entry, ProcessStat process, string processName, string bootId)
     {
         long[] s = entry.Sizes;
@@ -173,8 +212,16 @@ internal static class MappingReader
         new(ProcessAccessFailure.Exited, process.ProcessId,
             $"Process {process.ProcessId} ({process.Command}) exited while its mappings were read; what was read before may be incomplete.", inner);
 
-    // Opening smaps_rollup of a task without an mm fails with ESRCH (Linux 6.18): a kernel thread,
-    // or a process between exit_mm() and becoming a zombie. Neither has memory to report.
+    /// <summary>
+    /// A /proc file to parse. With <paramref name="readAhead"/> on a machine with more than one
+    /// CPU, the kernel's generation of the file runs on a reader thread while the caller parses.
+    /// </summary>
+    internal static Stream OpenStream(string path, bool readAhead) =>
+        OpenStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0), readAhead);
+
+    private static Stream OpenStream(FileStream file, bool readAhead) =>
+        readAhead && Environment.ProcessorCount > 1 ? new ReadAheadStream(file) : file;
+
     private static FileStream Open(int processId, string file, string? procRoot)
     {
         string path = $"{procRoot ?? "/proc"}/{processId}/{file}";

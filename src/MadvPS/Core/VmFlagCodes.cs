@@ -1,10 +1,12 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace MadvPS.Core;
 
 /// <summary>The two-letter VmFlags codes of fs/proc/task_mmu.c (show_smap_vma_flags, v6.19).</summary>
 internal static class VmFlagCodes
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static VmFlags FromCode(ReadOnlySpan<byte> code)
     {
         if (code.Length != 2)

@@ -24,7 +24,10 @@ internal struct StatxBuffer
 internal static partial class Libc
 {
     internal const int AT_EMPTY_PATH = 0x1000;
+    internal const uint STATX_TYPE = 0x1;
     internal const uint STATX_BASIC_STATS = 0x7ff;
+    internal const int S_IFMT = 0xF000;
+    internal const int S_IFREG = 0x8000;
 
     // statx(2), Linux 4.11; glibc 2.28.
     [LibraryImport(Name, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -53,5 +56,18 @@ internal static partial class Libc
         }
 
         return buffer;
+    }
+
+    /// <summary>The file type and mode bits (st_mode) of the file at <paramref name="path"/>, following links; -1 with the errno on failure.</summary>
+    internal static int StatMode(string path, out int errno)
+    {
+        if (statx_path(AT_FDCWD, path, 0, STATX_TYPE, out StatxBuffer buffer) != 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            return -1;
+        }
+
+        errno = 0;
+        return buffer.Mode;
     }
 }

@@ -1,0 +1,242 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using MadvPS.Interop;
+using System.Runtime.CompilerServices;
+
+namespace MadvPS.Core;
+
+/// <summary>Where the mappings of a whole-process advice were listed from.</summary>
+internal enum MappingSource
+{
+    /// <summary>/proc/PID/maps: no sizes, no VmFlags, about a tenth of the kernel's time of smaps.</summary>
+    Maps,
+    /// <summary>/proc/PID/smaps: needed when some mapping's VmFlags could make the advice skip it.</summary>
+    Smaps,
+}
+
+/// <summary>
+/// Lists the mappings of a process into an <see cref="AdvicePlan"/> for Set-ProcessMadvise, from
+/// /proc/PID/maps whenever that gives the same plan as smaps, which costs the kernel ten times as
+/// much (it walks every page table to print the sizes).
+/// </summary>
+/// <remarks>
+/// The plan needs VmFlags only for advice that works on LRU pages (Cold, PageOut), which the
+/// kernel refuses on VM_LOCKED, VM_PFNMAP, VM_HUGETLB and VM_IO mappings (can_madv_lru_vma,
+/// mm/madvise.c). maps shows no VmFlags, so it is used for such advice only when none of the
+/// selected mappings can carry one of those flags (Linux 6.19 sources):
+/// <list type="bullet">
+/// <item>VM_LOCKED: every VM_LOCKED VMA is counted in mm->locked_vm (__mmap_region in mm/vma.c,
+/// mlock_fixup in mm/mlock.c), which /proc/PID/status prints as VmLck; VmLck 0 means none.</item>
+/// <item>VM_HUGETLB: only hugetlbfs files have it (MAP_HUGETLB, SHM_HUGETLB and MFD_HUGETLB make
+/// one on an internal hugetlbfs mount).</item>
+/// <item>VM_PFNMAP and VM_IO: set by a driver's mmap (a device node, sysfs, an anon_inode, a dma-buf)
+/// or on the kernel's special mappings ([vvar]), which Set-ProcessMadvise never selects.</item>
+/// </list>
+/// So a selected mapping passes when it is anonymous ([heap], [stack], [anon:…], [anon_shmem:…] or
+/// no name), or when the file it maps, reached through /proc/PID/map_files (which needs
+/// CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE), is a regular file on a filesystem that keeps its pages
+/// in the page cache or shmem. Anything else, or anything that cannot be checked, reads smaps.
+/// </remarks>
+internal static class AdviceMappings
+{
+    // include/uapi/linux/magic.h (and the filesystems' own headers for zfs and ntfs3).
+    private static readonly HashSet<long> s_pageCacheFilesystems = new()
+    {
+        0xEF53,        // ext2, ext3, ext4
+        0x58465342,    // xfs
+        0x9123683E,    // btrfs
+        0x01021994,    // tmpfs, and the internal shmem mount of memfd, SysV shm and shared anonymous memory
+        0x794C7630,    // overlayfs
+        0x73717368,    // squashfs
+        0xE0F5E1E2,    // erofs
+        0xF2F52010,    // f2fs
+        0xCA451A4E,    // bcachefs
+        0x2FC12FC1,    // zfs
+        0x6969,        // nfs
+        0x65735546,    // fuse
+        0x01021997,    // 9p
+        0xFF534D42,    // cifs
+        0xFE534D42,    // smb2
+        0x00C36400,    // ceph
+        0x858458F6,    // ramfs
+        0x9660,        // iso9660
+        0x4D44,        // vfat, msdos
+        0x2011BAB0,    // exfat
+        0x7366746E,    // ntfs3
+        0x3153464A,    // jfs
+        0x52654973,    // reiserfs
+        0x15013346,    // udf
+        0x01161970,    // gfs2
+        0x7461636F,    // ocfs2
+    };
+
+    /// <summary>
+    /// Adds the mappings of <paramref name="process"/> that <paramref name="selection"/> takes to
+    /// <paramref name="plan"/>, in address order, and says where they were read from.
+    /// </summary>
+    public static MappingSource Collect(ProcessStat process, string processName, MappingSelection selection, AdvicePlan plan, string? procRoot = null) =>
+        Collect(process, processName, selection, plan, out _, procRoot);
+
+    /// <param name="smapsReason">Why smaps was read (the first mapping maps could not clear), or null.</param>
+    /// <param name="stopping">Checked between mappings of smaps; when it says stop, the listing ends part way.</param>
+    public static MappingSource Collect(ProcessStat process, string processName, MappingSelection selection, AdvicePlan plan, out string? smapsReason, string? procRoot = null, Func<bool>? stopping = null)
+    {
+        smapsReason = TryCollectFromMaps(process, selection, plan, procRoot);
+        if (smapsReason is null)
+        {
+            return MappingSource.Maps;
+        }
+
+        foreach (MemoryMapping mapping in MappingReader.ReadMappings(process, processName, procRoot))
+        {
+            if (stopping?.Invoke() == true)
+            {
+                break;
+            }
+
+            if (AdvicePolicy.Selects(selection, mapping.Kind))
+            {
+                plan.Add(mapping.Start, mapping.Size, mapping.Path, mapping.VmFlags, mapping.Kind);
+            }
+        }
+
+        return MappingSource.Smaps;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // Null when the plan was filled from maps, else why smaps is needed (and the plan is untouched).
+    private static string? TryCollectFromMaps(ProcessStat process, MappingSelection selection, AdvicePlan plan, string? procRoot)
+    {
+        string root = $"{procRoot ?? "/proc"}/{process.ProcessId}";
+        bool needsFlags = AdviceFacts.Of(plan.Advice).NeedsLruPages;
+        long locked = needsFlags ? LockedBytes(root) : 0;
+        if (locked != 0)
+        {
+            return locked > 0 ? $"the process has locked memory (VmLck {locked / 1024} kB)" : "its VmLck could not be read";
+        }
+
+        var ranges = new List<(ulong Start, ulong End, string Path, MappingKind Kind)>();
+        var files = new Dictionary<(string Device, ulong Inode), bool>();
+        foreach (SmapsEntry entry in MappingReader.ReadMapsEntries(process, procRoot))
+        {
+            if (!AdvicePolicy.Selects(selection, entry.Kind))
+            {
+                continue;
+            }
+
+            if (needsFlags && !CannotBeLruExcluded(entry, root, files))
+            {
+                return $"{entry.Start:x}-{entry.End:x} {entry.Path} is not anonymous memory or a regular file on a page-cache filesystem";
+            }
+
+            ranges.Add((entry.Start, entry.End, entry.Path, entry.Kind));
+        }
+
+        foreach ((ulong start, ulong end, string path, MappingKind kind) in ranges)
+        {
+            // No VmFlags: none of the selected mappings can carry the flags that make Cold or
+            // PageOut skip a range, and no other advice looks at them.
+            plan.Add(start, (long)(end - start), path, flags: null, kind);
+        }
+
+        return null;
+    }
+
+    /// <summary>VmLck of /proc/PID/status in bytes: 0 when the process has no VM_LOCKED mapping (or no mm); -1 when it cannot be read.</summary>
+    internal static long LockedBytes(string processDirectory)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"{processDirectory}/status"))
+            {
+                if (line.StartsWith("VmLck:", StringComparison.Ordinal))
+                {
+                    ReadOnlySpan<char> value = line.AsSpan(6).Trim();
+                    if (value.EndsWith(" kB", StringComparison.Ordinal)
+                        && long.TryParse(value[..^3].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long kilobytes))
+                    {
+                        return kilobytes * 1024;
+                    }
+
+                    return -1;
+                }
+            }
+
+            // A kernel thread: no mm, so no VmLck line and no mappings.
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return -1;
+        }
+    }
+
+    // Whether the mapping can be proved not to be VM_PFNMAP, VM_IO or VM_HUGETLB (VM_LOCKED is
+    // ruled out for the whole process by VmLck).
+    private static bool CannotBeLruExcluded(SmapsEntry entry, string root, Dictionary<(string Device, ulong Inode), bool> files)
+    {
+        switch (entry.Kind)
+        {
+            case MappingKind.Anonymous:
+                // No name: no file (show_map_vma prints the path of every file mapping).
+            case MappingKind.Heap:
+            case MappingKind.Stack:
+            case MappingKind.NamedAnonymous:
+                return true;
+            case MappingKind.SharedMemory when entry.Path.StartsWith("[anon_shmem:", StringComparison.Ordinal):
+                // Only shmem can be named so (madvise_set_anon_name refuses other files).
+                return true;
+        }
+
+        if (entry.Path.Length == 0 || entry.Path[0] == '[')
+        {
+            return false;
+        }
+
+        if (files.TryGetValue((entry.Device, entry.Inode), out bool plain))
+        {
+            return plain;
+        }
+
+        bool? check = IsPageCacheFile($"{root}/map_files/{entry.Start:x}-{entry.End:x}");
+        if (check is null)
+        {
+            // ENOENT: no VMA has these bounds any more; it was unmapped or changed after maps was
+            // read (the runtime's JIT double-maps code through a memfd all the time). It is left
+            // in the plan as smaps would have left it had it been read a moment earlier; another
+            // mapping of the same file is checked in its own right.
+            return true;
+        }
+
+        files[(entry.Device, entry.Inode)] = check.Value;
+        return check.Value;
+    }
+
+    /// <summary>
+    /// Whether the file is a regular file on a filesystem that keeps its pages in the page cache
+    /// (or shmem): false when it is not or cannot be told; null when it does not exist (ENOENT).
+    /// </summary>
+    internal static bool? IsPageCacheFile(string path)
+    {
+        int mode = Libc.StatMode(path, out int errno);
+        if (mode < 0)
+        {
+            return errno == (int)Errno.ENOENT ? null : false;
+        }
+
+        if ((mode & Libc.S_IFMT) != Libc.S_IFREG)
+        {
+            return false;
+        }
+
+        long type = Libc.FilesystemType(path, out errno);
+        if (type < 0)
+        {
+            return errno == (int)Errno.ENOENT ? null : false;
+        }
+
+        return s_pageCacheFilesystems.Contains(type);
+    }
+}

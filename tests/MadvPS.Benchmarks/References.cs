@@ -1,0 +1,301 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using MadvPS.Core;
+using MadvPS.Interop;
+
+namespace MadvPS.Benchmarks;
+
+/// <summary>What one reference run did: its time, and for advice the calls made and bytes advised.</summary>
+public sealed class ReferenceRun
+{
+    public double Milliseconds { get; init; }
+    /// <summary>CPU time of the calling thread over the same span (user and kernel).</summary>
+    public double CpuMilliseconds { get; init; }
+    public long Calls { get; init; }
+    public long Bytes { get; init; }
+    public long Count { get; init; }
+    /// <summary>For the module's advice: the time to list the mappings, before the calls.</summary>
+    public double ListMilliseconds { get; init; }
+    public string Source { get; init; } = "";
+}
+
+/// <summary>
+/// The references the cmdlets are timed against, run inside the benchmark's pwsh so that both
+/// pay the same runtime: a plain read of a /proc file, the module's parser without PowerShell,
+/// and process_madvise calls with nothing around them.
+/// </summary>
+public static partial class References
+{
+    [System.Runtime.InteropServices.LibraryImport("libc.so.6")]
+    private static partial int clock_gettime(int clock, out Timespec time);
+
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    /// <summary>CPU time of the calling thread in milliseconds (CLOCK_THREAD_CPUTIME_ID), user and kernel.</summary>
+    public static double ThreadCpuMilliseconds()
+    {
+        clock_gettime(3, out Timespec t);
+        return t.Seconds * 1e3 + t.Nanoseconds / 1e6;
+    }
+
+    /// <summary>CPU time of the whole process in milliseconds (CLOCK_PROCESS_CPUTIME_ID), all threads.</summary>
+    public static double ProcessCpuMilliseconds()
+    {
+        clock_gettime(2, out Timespec t);
+        return t.Seconds * 1e3 + t.Nanoseconds / 1e6;
+    }
+
+    private const int BlockSize = 128 * 1024;
+
+    /// <summary>Reads the file to its end in 128 KiB reads and throws the bytes away.</summary>
+    public static ReferenceRun ReadFile(string path)
+    {
+        var clock = Stopwatch.StartNew();
+        var buffer = new byte[BlockSize];
+        long total = 0;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0))
+        {
+            int read;
+            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                total += read;
+            }
+        }
+
+        return new ReferenceRun { Milliseconds = clock.Elapsed.TotalMilliseconds, Bytes = total };
+    }
+
+    /// <summary>The module's parser on the file, without objects or PowerShell.</summary>
+    public static ReferenceRun Parse(string path, bool readAhead)
+    {
+        var clock = Stopwatch.StartNew();
+        long count = 0;
+        using (Stream stream = MappingReader.OpenStream(path, readAhead))
+        {
+            var parser = new SmapsParser(stream);
+            while (parser.TryReadEntry(out _))
+            {
+                count++;
+            }
+        }
+
+        return new ReferenceRun { Milliseconds = clock.Elapsed.TotalMilliseconds, Count = count };
+    }
+
+    /// <summary>The module's reader (parser and MemoryMapping objects), without PowerShell.</summary>
+    public static ReferenceRun ReadMappings(int processId)
+    {
+        var clock = Stopwatch.StartNew();
+        long count = 0;
+        ProcessStat stat = MappingReader.Describe(processId);
+        foreach (MemoryMapping mapping in MappingReader.ReadMappings(stat, stat.Command))
+        {
+            count++;
+        }
+
+        return new ReferenceRun { Milliseconds = clock.Elapsed.TotalMilliseconds, Count = count };
+    }
+
+    /// <summary>
+    /// One process_madvise call per range (a range over MAX_RW_COUNT takes one call per
+    /// MAX_RW_COUNT, since the kernel cuts each call there).
+    /// </summary>
+    public static ReferenceRun AdviseEachRange(int processId, ulong[] starts, long[] lengths, int advice)
+    {
+        using SafePidfdHandle pidfd = Libc.PidfdOpen(processId);
+        long callsBefore = Libc.ProcessMadviseCalls;
+        long bytes = 0;
+        Span<IoVec> one = stackalloc IoVec[1];
+        double cpu = ThreadCpuMilliseconds();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < starts.Length; i++)
+        {
+            ulong start = starts[i];
+            long left = lengths[i];
+            while (left > 0)
+            {
+                long length = Math.Min(left, AdviceBatcher.MaxBytesPerCall);
+                one[0] = new IoVec { Base = (nuint)start, Length = (nuint)length };
+                long advised = Libc.ProcessMadvise(pidfd, one, advice, out _);
+                if (advised > 0)
+                {
+                    bytes += advised;
+                }
+
+                start += (ulong)length;
+                left -= length;
+            }
+        }
+
+        double elapsed = clock.Elapsed.TotalMilliseconds;
+        cpu = ThreadCpuMilliseconds() - cpu;
+        return new ReferenceRun { Milliseconds = elapsed, CpuMilliseconds = cpu, Calls = Libc.ProcessMadviseCalls - callsBefore, Bytes = bytes, Count = starts.Length };
+    }
+
+    /// <summary>
+    /// The fewest calls: the ranges packed as the module packs them (AdviceBatcher.Pack: at most
+    /// 1024 iovecs and MAX_RW_COUNT bytes a call), prepared before the clock starts; only the
+    /// calls are timed.
+    /// </summary>
+    public static ReferenceRun AdviseBare(int processId, ulong[] starts, long[] lengths, int advice)
+    {
+        var ranges = new AdviceRange[starts.Length];
+        for (int i = 0; i < ranges.Length; i++)
+        {
+            ranges[i] = new AdviceRange(starts[i], lengths[i]);
+        }
+
+        IoVec[][] calls = AdviceBatcher.PackCalls(ranges);
+        using SafePidfdHandle pidfd = Libc.PidfdOpen(processId);
+        long callsBefore = Libc.ProcessMadviseCalls;
+        long bytes = 0;
+        double cpu = ThreadCpuMilliseconds();
+        var clock = Stopwatch.StartNew();
+        foreach (IoVec[] call in calls)
+        {
+            long advised = Libc.ProcessMadvise(pidfd, call, advice, out _);
+            if (advised > 0)
+            {
+                bytes += advised;
+            }
+        }
+
+        double elapsed = clock.Elapsed.TotalMilliseconds;
+        cpu = ThreadCpuMilliseconds() - cpu;
+        return new ReferenceRun { Milliseconds = elapsed, CpuMilliseconds = cpu, Calls = Libc.ProcessMadviseCalls - callsBefore, Bytes = bytes, Count = starts.Length };
+    }
+
+    /// <summary>
+    /// Set-ProcessMadvise's core without PowerShell and without the smaps_rollup reads before and
+    /// after: list the mappings (AdviceMappings), then AdvicePlan.Execute. Milliseconds is the time
+    /// of Execute alone, the module's counterpart of <see cref="AdviseBare"/>.
+    /// </summary>
+    public static ReferenceRun AdviseWithPlan(int processId, int advice)
+    {
+        var clock = Stopwatch.StartNew();
+        ProcessStat stat = MappingReader.Describe(processId);
+        using ProcessHandle handle = ProcessHandle.Open(processId, stat.StartTime, expectedBootId: null);
+        var plan = new AdvicePlan((MemoryAdvice)advice);
+        MappingSource source = AdviceMappings.Collect(handle.Stat, stat.Command, MappingSelection.All, plan);
+        double listed = clock.Elapsed.TotalMilliseconds;
+        long callsBefore = Libc.ProcessMadviseCalls;
+        double cpu = ThreadCpuMilliseconds();
+        clock.Restart();
+        plan.Execute(handle, null, null, null);
+        double elapsed = clock.Elapsed.TotalMilliseconds;
+        cpu = ThreadCpuMilliseconds() - cpu;
+        long bytes = 0;
+        foreach (PlannedRange range in plan.Ranges)
+        {
+            bytes += range.Outcome.BytesAdvised;
+        }
+
+        return new ReferenceRun
+        {
+            Milliseconds = elapsed,
+            CpuMilliseconds = cpu,
+            ListMilliseconds = listed,
+            Calls = Libc.ProcessMadviseCalls - callsBefore,
+            Bytes = bytes,
+            Count = plan.RangesToSend,
+            Source = source.ToString(),
+        };
+    }
+
+    /// <summary>The bytes one MemoryMapping object takes on the managed heap.</summary>
+    public static long MemoryMappingSize()
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var mapping = new MemoryMapping();
+        long after = GC.GetAllocatedBytesForCurrentThread();
+        GC.KeepAlive(mapping);
+        return after - before;
+    }
+
+    /// <summary>
+    /// The parser alone over text in memory: the least thread CPU time of <paramref name="repetitions"/>
+    /// parses, in ms. CPU time of one thread is what a busy machine disturbs least.
+    /// </summary>
+    public static double ParseCpu(byte[] text, int repetitions, bool objects)
+    {
+        double best = double.MaxValue;
+        ProcessStat self = MappingReader.Describe(Environment.ProcessId);
+        for (int i = 0; i < repetitions; i++)
+        {
+            double start = ThreadCpuMilliseconds();
+            var parser = new SmapsParser(new MemoryStream(text, writable: false));
+            long count = 0;
+            while (parser.TryReadEntry(out SmapsEntry entry))
+            {
+                if (objects)
+                {
+                    count += MappingReader.ToMapping(entry, self, "bench", "boot").Size > 0 ? 1 : 0;
+                }
+            }
+
+            best = Math.Min(best, ThreadCpuMilliseconds() - start);
+        }
+
+        return best;
+    }
+
+    /// <summary>Thread CPU ms of AdviceBatcher.Pack over the ranges (least of 20), and of a run of Advise against a kernel that does nothing.</summary>
+    public static string PackCpu(ulong[] starts, long[] lengths)
+    {
+        var ranges = new AdviceRange[starts.Length];
+        for (int i = 0; i < ranges.Length; i++)
+        {
+            ranges[i] = new AdviceRange(starts[i], lengths[i]);
+        }
+
+        double pack = double.MaxValue, advise = double.MaxValue;
+        for (int r = 0; r < 20; r++)
+        {
+            double t = ThreadCpuMilliseconds();
+            AdviceBatcher.Pack(ranges.AsSpan());
+            pack = Math.Min(pack, ThreadCpuMilliseconds() - t);
+            var batcher = new AdviceBatcher(iovecs =>
+            {
+                long sum = 0;
+                foreach (IoVec v in iovecs.Span) sum += (long)v.Length;
+                return (sum, 0);
+            }, null);
+            t = ThreadCpuMilliseconds();
+            batcher.Advise(ranges);
+            advise = Math.Min(advise, ThreadCpuMilliseconds() - t);
+        }
+
+        return $"pack {pack:F2} ms, advise with a no-op kernel {advise:F2} ms";
+    }
+
+    /// <summary>Where the listing's time goes: thread CPU ms of a plain read of maps, of reading its entries, and of AdviceMappings.Collect.</summary>
+    public static string ListingBreakdown(int processId)
+    {
+        ProcessStat stat = MappingReader.Describe(processId);
+        double read = double.MaxValue, entries = double.MaxValue, collect = double.MaxValue, wall = double.MaxValue;
+        for (int r = 0; r < 9; r++)
+        {
+            double t = ThreadCpuMilliseconds();
+            ReadFile($"/proc/{processId}/maps");
+            read = Math.Min(read, ThreadCpuMilliseconds() - t);
+            t = ThreadCpuMilliseconds();
+            foreach (SmapsEntry _ in MappingReader.ReadMapsEntries(stat))
+            {
+            }
+
+            entries = Math.Min(entries, ThreadCpuMilliseconds() - t);
+            t = ThreadCpuMilliseconds();
+            var clock = Stopwatch.StartNew();
+            AdviceMappings.Collect(stat, "x", MappingSelection.All, new AdvicePlan(MemoryAdvice.Cold));
+            wall = Math.Min(wall, clock.Elapsed.TotalMilliseconds);
+            collect = Math.Min(collect, ThreadCpuMilliseconds() - t);
+        }
+
+        return $"maps read {read:F1}, entries {entries:F1}, collect {collect:F1} (wall {wall:F1}) ms";
+    }
+}
