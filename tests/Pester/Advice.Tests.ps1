@@ -296,7 +296,11 @@ Describe 'Set-ProcessMadvise' {
         $r = Set-ProcessMadvise -Id $t.Id -Advice Cold -MappingType Anonymous
         $r.RangesRequested | Should -BeGreaterThan 2000
         $r.RangesFailed | Should -Be 0
-        $r.Calls | Should -Be ([math]::Ceiling(($r.RangesRequested - $r.RangesSkipped) / 1024))
+        $r.RangesSkipped | Should -Be 0
+        # At most 1024 iovecs and MAX_RW_COUNT (2 GiB - 4 KiB) bytes a call: the runtime's large
+        # reservations can make the bytes, not the count, decide the fewest calls.
+        $fewest = [math]::Max([math]::Ceiling($r.RangesRequested / 1024), [math]::Ceiling($r.BytesRequested / 0x7ffff000))
+        $r.Calls | Should -Be $fewest
     }
 
     It 'takes processes from Get-Process and by -Name' {

@@ -1,6 +1,10 @@
 # Measure-MemoryAccess against the target program: one region kept busy by touch-loop, the others
 # left alone. Windows are short (300-600 ms) so the suite stays fast.
 BeforeAll {
+    # PageOut isolates pages from the LRU lists; pages faulted in on another CPU moments before
+    # can still sit in that CPU's lru_add folio batch (up to 31 folios, mm/swap.c), which the
+    # caller's lru_add_drain() does not reach, so a few may stay resident.
+    $script:LruBatchSlack = 31 * 4KB
     Import-Module $env:MADVPS_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:target = Start-TestTarget -AnonMiB 8 -FileMiB 16 -SharedFileMiB 16 -MemfdMiB 4
@@ -87,7 +91,7 @@ Describe 'Measure-MemoryAccess on a busy and an idle region' {
         $results = @($m | Where-Object IdleBytes -GE 8MB | Invoke-MemoryAdvice -Advice PageOut -PassThru)
         ($results | Where-Object Start -EQ (Of $m 'sharedfile')[0].Start).Status | Should -Be 'Advised'
         $results.Start | Should -Not -Contain (Of $m 'file')[0].Start
-        $target.Resident('sharedfile') | Should -Be 0
+        $target.Resident('sharedfile') | Should -BeLessOrEqual $script:LruBatchSlack
         $target.Resident('file') | Should -Be 16MB
         $target.Checksum('sharedfile') | Should -Be $before
     }
@@ -100,7 +104,7 @@ Describe 'Measure-MemoryAccess on a busy and an idle region' {
         @($remote.ReferencedBytes) | Should -Be @(0, 0, 0)
         ($remote | Format-Table | Out-String) | Should -Match 'IdleWin'
         $remote | Invoke-MemoryAdvice -Advice PageOut
-        $target.Resident('sharedfile') | Should -Be 0
+        $target.Resident('sharedfile') | Should -BeLessOrEqual $script:LruBatchSlack
     }
 
     It 'shows the per-window figures in its list view' {

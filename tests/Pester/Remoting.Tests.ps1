@@ -1,6 +1,10 @@
 # Mappings that crossed remoting (PSSerializer, a real sshd) or CSV: advised as live ones on the
 # host they were read on, refused anywhere else.
 BeforeAll {
+    # PageOut isolates pages from the LRU lists; pages faulted in on another CPU moments before
+    # can still sit in that CPU's lru_add folio batch (up to 31 folios, mm/swap.c), which the
+    # caller's lru_add_drain() does not reach, so a few may stay resident.
+    $script:LruBatchSlack = 31 * 4KB
     Import-Module $env:MADVPS_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'SshEndpoint.psm1') -Force
@@ -65,7 +69,7 @@ Describe 'Mappings that crossed remoting or CSV, on the host they were read on' 
 
         $r = Import-Csv -Path $csv | Invoke-MemoryAdvice -Advice PageOut -PassThru
         $r.Status | Should -Be 'Advised'
-        $target.Resident('file') | Should -Be 0
+        $target.Resident('file') | Should -BeLessOrEqual $script:LruBatchSlack
         $target.Checksum('file') | Should -Be $checksum
     }
 
@@ -75,7 +79,7 @@ Describe 'Mappings that crossed remoting or CSV, on the host they were read on' 
         $m = Get-TargetMapping -Target $target -Region file | ConvertTo-Deserialized
         $m.PSObject.TypeNames[0] | Should -Be 'Deserialized.MadvPS.MemoryMapping'
         ($m | Invoke-MemoryAdvice -Advice PageOut -PassThru).Status | Should -Be 'Advised'
-        $target.Resident('file') | Should -Be 0
+        $target.Resident('file') | Should -BeLessOrEqual $script:LruBatchSlack
     }
 
     It 'refuses a row read in another boot, naming both boots and the host, and advises nothing' {
@@ -112,7 +116,7 @@ Describe 'Mappings that crossed remoting or CSV, on the host they were read on' 
             $errs[0].FullyQualifiedErrorId | Should -Be 'ProcessIdentityMismatch,MadvPS.Commands.InvokeMemoryAdviceCommand'
             $errs[0].Exception.Message | Should -Match "tick $($rows[0].ProcessStartTime)\b"
             $other.Resident('file') | Should -Be $other.Region('file').Length
-            $target.Resident('file') | Should -Be 0
+            $target.Resident('file') | Should -BeLessOrEqual $script:LruBatchSlack
         }
         finally { $other.Stop() }
     }
@@ -177,7 +181,7 @@ Describe 'Over a real SSH endpoint' {
         $r.BytesAdvised | Should -BeGreaterOrEqual $fileRegion.Length
         $r.RssReclaimed | Should -BeGreaterOrEqual ($fileRegion.Length * 7 / 8)
         $r.Duration | Should -BeOfType [timespan]
-        $target.Resident('file') | Should -Be 0
+        $target.Resident('file') | Should -BeLessOrEqual $script:LruBatchSlack
         $target.Checksum('file') | Should -Be $checksum
         ($r | Out-String -Width 300) | Should -Match "PageOut .*$([regex]::Escape([MadvPS.Display]::Bytes($r.BytesAdvised)))"
     }
@@ -193,7 +197,7 @@ Describe 'Over a real SSH endpoint' {
         $r = Invoke-Command -Session $session -ScriptBlock { $using:m | Invoke-MemoryAdvice -Advice PageOut -PassThru }
         $r.Status | Should -Be 'Advised'
         $r.BytesAdvised | Should -Be $fileRegion.Length
-        $target.Resident('file') | Should -Be 0
+        $target.Resident('file') | Should -BeLessOrEqual $script:LruBatchSlack
 
         $null = $target.Send('touch file')
         $m.BootId = $otherBoot
@@ -226,8 +230,8 @@ Describe 'Over a real SSH endpoint' {
             }
             $table.Host | Sort-Object | Should -Be '127.0.0.1', '127.0.0.2'
             foreach ($row in $table) { $row.Reclaimed | Should -BeGreaterOrEqual 7MB -Because "$($row.Host) paged out its target's 8 MiB file" }
-            $target.Resident('file') | Should -Be 0
-            $second.Resident('file') | Should -Be 0
+            $target.Resident('file') | Should -BeLessOrEqual $script:LruBatchSlack
+            $second.Resident('file') | Should -BeLessOrEqual $script:LruBatchSlack
         }
         finally {
             if ($fleet) { Remove-PSSession $fleet }
