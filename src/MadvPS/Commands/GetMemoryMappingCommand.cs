@@ -64,29 +64,9 @@ public sealed class GetMemoryMappingCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        switch (ParameterSetName)
+        foreach ((int id, object target, bool foundByName) in ProcessSelector.Selected(this, Id, Name, InputObject))
         {
-            case ProcessSelector.NameSet:
-                foreach ((int id, string name) in ProcessSelector.ByName(this, Name))
-                {
-                    Read(id, id, foundByName: true);
-                }
-
-                break;
-            case ProcessSelector.InputObjectSet:
-                foreach (Process process in InputObject)
-                {
-                    Read(process.Id, process);
-                }
-
-                break;
-            default:
-                foreach (int id in Id)
-                {
-                    Read(id, id);
-                }
-
-                break;
+            Read(id, target, foundByName);
         }
     }
 

@@ -81,29 +81,9 @@ public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver, IDis
 
     protected override void ProcessRecord()
     {
-        switch (ParameterSetName)
+        foreach ((int id, object target, _) in ProcessSelector.Selected(this, Id, Name, InputObject))
         {
-            case ProcessSelector.NameSet:
-                foreach ((int id, _) in ProcessSelector.ByName(this, Name))
-                {
-                    Add(id, id);
-                }
-
-                break;
-            case ProcessSelector.InputObjectSet:
-                foreach (Process process in InputObject)
-                {
-                    Add(process.Id, process);
-                }
-
-                break;
-            default:
-                foreach (int id in Id)
-                {
-                    Add(id, id);
-                }
-
-                break;
+            Add(id, target);
         }
     }
 

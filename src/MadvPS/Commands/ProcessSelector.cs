@@ -63,11 +63,35 @@ internal static class ProcessSelector
         return found;
     }
 
-    public static IEnumerable<int> ByProcess(Process[] processes)
+    /// <summary>
+    /// The processes a cmdlet's -Id, -Name or -InputObject set names, each with the input to
+    /// blame in an error, and whether it was found by name (and so may vanish unreported).
+    /// </summary>
+    public static IEnumerable<(int Id, object Target, bool FoundByName)> Selected(PSCmdlet cmdlet, int[] ids, string[] names, Process[] processes)
     {
-        foreach (Process process in processes)
+        switch (cmdlet.ParameterSetName)
         {
-            yield return process.Id;
+            case NameSet:
+                foreach ((int id, _) in ByName(cmdlet, names))
+                {
+                    yield return (id, id, true);
+                }
+
+                break;
+            case InputObjectSet:
+                foreach (Process process in processes)
+                {
+                    yield return (process.Id, process, false);
+                }
+
+                break;
+            default:
+                foreach (int id in ids)
+                {
+                    yield return (id, id, false);
+                }
+
+                break;
         }
     }
 }

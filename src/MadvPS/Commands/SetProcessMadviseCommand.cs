@@ -48,29 +48,9 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        switch (ParameterSetName)
+        foreach ((int id, object target, bool foundByName) in ProcessSelector.Selected(this, Id, Name, InputObject))
         {
-            case ProcessSelector.NameSet:
-                foreach ((int id, _) in ProcessSelector.ByName(this, Name))
-                {
-                    AdviseProcess(id, id, foundByName: true);
-                }
-
-                break;
-            case ProcessSelector.InputObjectSet:
-                foreach (Process process in InputObject)
-                {
-                    AdviseProcess(process.Id, process);
-                }
-
-                break;
-            default:
-                foreach (int id in Id)
-                {
-                    AdviseProcess(id, id);
-                }
-
-                break;
+            AdviseProcess(id, target, foundByName);
         }
     }
 

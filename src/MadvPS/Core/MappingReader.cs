@@ -20,35 +20,9 @@ internal static class MappingReader
     public static IEnumerable<MemoryMapping> ReadMappings(ProcessStat process, string processName, string? procRoot = null)
     {
         string bootId = ProcessIdentity.CurrentBootId;
-        using Stream stream = OpenStream(Open(process.ProcessId, "smaps", procRoot), readAhead: true);
-        var parser = new SmapsParser(stream, expectVmFlags: true);
-        while (true)
+        foreach (SmapsEntry entry in ReadEntries(process, "smaps", stream => new SmapsParser(stream, expectVmFlags: true), procRoot))
         {
-            SmapsEntry entry;
-            try
-            {
-                if (!parser.TryReadEntry(out entry))
-                {
-                    break;
-                }
-            }
-            catch (IOException e)
-            {
-                throw Exited(process, e);
-            }
-            catch (SmapsFormatException e) when (!StillRunning(process))
-            {
-                throw Exited(process, e);
-            }
-
             yield return ToMapping(entry, process, processName, bootId);
-        }
-
-        // seq_file stops at an entry boundary when the mm goes away, so a clean end does not
-        // prove the list is whole: the process must still be the one that was opened.
-        if (!StillRunning(process))
-        {
-            throw Exited(process, null);
         }
     }
 
@@ -57,10 +31,13 @@ internal static class MappingReader
     /// sizes and no VmFlags. The entry is reused: copy what you keep before the next one. Ends like
     /// <see cref="ReadMappings"/> when the process exits part way.
     /// </summary>
-    public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcessStat process, string? procRoot = null)
+    public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcessStat process, string? procRoot = null) =>
+        ReadEntries(process, "maps", SmapsParser.ForMaps, procRoot);
+
+    private static IEnumerable<SmapsEntry> ReadEntries(ProcessStat process, string file, Func<Stream, SmapsParser> parserFor, string? procRoot)
     {
-        using Stream stream = OpenStream(Open(process.ProcessId, "maps", procRoot), readAhead: true);
-        SmapsParser parser = SmapsParser.ForMaps(stream);
+        using Stream stream = OpenStream(Open(process.ProcessId, file, procRoot), readAhead: true);
+        SmapsParser parser = parserFor(stream);
         while (true)
         {
             SmapsEntry entry;
@@ -83,6 +60,8 @@ internal static class MappingReader
             yield return entry;
         }
 
+        // seq_file stops at an entry boundary when the mm goes away, so a clean end does not
+        // prove the list is whole: the process must still be the one that was opened.
         if (!StillRunning(process))
         {
             throw Exited(process, null);
