@@ -14,6 +14,42 @@ internal readonly record struct FileTarget(string Path, bool Explicit);
 /// </summary>
 internal static class FilePathResolver
 {
+    /// <summary>
+    /// The files one pipeline input names that have not been seen before: paths, or a mapping of
+    /// Get-MemoryMapping (by Path, Kind and IsDeleted). A mapping that is not of a file is passed
+    /// over; a mapped file that was deleted is an error, once per file however many mappings of it come.
+    /// </summary>
+    /// <param name="purpose">"measure" or "advise", for the verbose line.</param>
+    public static IEnumerable<FileTarget> NewTargets(PSCmdlet cmdlet, string[] paths, bool literal, string? kind, bool isDeleted, HashSet<string> seen, string purpose)
+    {
+        if (kind is not null && !string.Equals(kind, nameof(MappingKind.File), StringComparison.OrdinalIgnoreCase))
+        {
+            cmdlet.WriteVerbose($"Passing over a {kind} mapping: only file mappings have a file to {purpose}.");
+            yield break;
+        }
+
+        if (isDeleted)
+        {
+            foreach (string path in paths)
+            {
+                if (seen.Add("\0deleted:" + path))
+                {
+                    cmdlet.WriteError(FileCacheErrors.MappedFileDeleted(path, path));
+                }
+            }
+
+            yield break;
+        }
+
+        foreach (FileTarget target in Resolve(cmdlet, paths, literal))
+        {
+            if (seen.Add(target.Path))
+            {
+                yield return target;
+            }
+        }
+    }
+
     /// <summary>The files one input names, in order, so that errors and results keep the input's order.</summary>
     public static IEnumerable<FileTarget> Resolve(PSCmdlet cmdlet, string[] paths, bool literal)
     {

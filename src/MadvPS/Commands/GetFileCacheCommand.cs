@@ -52,38 +52,14 @@ public sealed class GetFileCacheCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         bool literal = ParameterSetName == LiteralPathSet;
-        string[] paths = literal ? LiteralPath : Path;
-        if (Kind is not null && !string.Equals(Kind, nameof(MappingKind.File), StringComparison.OrdinalIgnoreCase))
-        {
-            WriteVerbose($"Passing over a {Kind} mapping: only file mappings have a file to measure.");
-            return;
-        }
-
-        if (IsDeleted)
-        {
-            // Once per file, however many mappings of it are piped in.
-            foreach (string path in paths)
-            {
-                if (_seen.Add("\0deleted:" + path))
-                {
-                    WriteError(FileCacheErrors.MappedFileDeleted(path, path));
-                }
-            }
-
-            return;
-        }
-
-        foreach (FileTarget target in FilePathResolver.Resolve(this, paths, literal))
+        foreach (FileTarget target in FilePathResolver.NewTargets(this, literal ? LiteralPath : Path, literal, Kind, IsDeleted, _seen, "measure"))
         {
             if (_stopping)
             {
                 return;
             }
 
-            if (_seen.Add(target.Path))
-            {
-                Measure(target.Path, target.Explicit, Inode);
-            }
+            Measure(target.Path, target.Explicit, Inode);
         }
     }
 

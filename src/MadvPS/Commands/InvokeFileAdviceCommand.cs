@@ -68,33 +68,9 @@ public sealed class InvokeFileAdviceCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         bool literal = ParameterSetName == GetFileCacheCommand.LiteralPathSet;
-        string[] paths = literal ? LiteralPath : Path;
-        if (Kind is not null && !string.Equals(Kind, nameof(MappingKind.File), StringComparison.OrdinalIgnoreCase))
+        foreach (FileTarget target in FilePathResolver.NewTargets(this, literal ? LiteralPath : Path, literal, Kind, IsDeleted, _seen, "advise"))
         {
-            WriteVerbose($"Passing over a {Kind} mapping: only file mappings have a file to advise.");
-            return;
-        }
-
-        if (IsDeleted)
-        {
-            // Once per file, however many mappings of it are piped in.
-            foreach (string path in paths)
-            {
-                if (_seen.Add("\0deleted:" + path))
-                {
-                    WriteError(FileCacheErrors.MappedFileDeleted(path, path));
-                }
-            }
-
-            return;
-        }
-
-        foreach (FileTarget target in FilePathResolver.Resolve(this, paths, literal))
-        {
-            if (_seen.Add(target.Path))
-            {
-                Advise(target);
-            }
+            Advise(target);
         }
     }
 
