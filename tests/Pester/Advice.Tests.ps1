@@ -307,8 +307,12 @@ Describe 'Set-ProcessMadvise' {
         $byProcess = Get-Process -Id $t.Id | Set-ProcessMadvise -Advice Cold -MappingType File
         $byProcess.ProcessId | Should -Be $t.Id
         $name = (Get-Process -Id $t.Id).ProcessName
-        $byName = @(Set-ProcessMadvise -Name $name -Advice Cold -MappingType File -WhatIf)
-        $byName | Should -BeNullOrEmpty
+        $t.Send('touch file') | Out-Null
+        (Get-RegionMapping $t 'file').Referenced | Should -BeGreaterOrEqual 16MB
+        # Cold on every process of that name (dotnet): harmless, it only ages their file pages.
+        $byName = @(Set-ProcessMadvise -Name $name -Advice Cold -MappingType File)
+        $byName.ProcessId | Should -Contain $t.Id
+        (Get-RegionMapping $t 'file').Referenced | Should -BeLessThan 1MB
     }
 
     It 'accepts only the advice the kernel allows for another process' {

@@ -47,7 +47,7 @@ internal static class AdviceResults
         new(
             new System.InvalidOperationException(
                 $"{result.Advice} failed for {result.Start:x}-{result.End:x} of process {result.ProcessId} ({result.ProcessName}) with {result.Error}: {result.Reason}" +
-                (result.BytesAdvised > 0 ? $" {ErrorRecords.Bytes(result.BytesAdvised)} of it were advised before the failure." : "")),
+                (result.BytesAdvised > 0 ? $" {Display.Bytes(result.BytesAdvised)} of it were advised before the failure." : "")),
             "RangeAdviceFailed",
             ErrorRecords.CategoryOf(errno),
             result);

@@ -17,8 +17,8 @@ internal static class AdviceRun
             handle,
             stopping,
             call => cmdlet.WriteVerbose(
-                $"process_madvise(pidfd of {handle.ProcessId}, {call.Ranges} range(s), {plan.Advice}): {ErrorRecords.Bytes(call.BytesRequested)} requested, " +
-                (call.Result >= 0 ? $"{ErrorRecords.Bytes(call.Result)} advised" : $"-1 {Interop.LinuxErrorException.NameOf(call.Errno)}")),
+                $"process_madvise(pidfd of {handle.ProcessId}, {call.Ranges} range(s), {plan.Advice}): {Display.Bytes(call.BytesRequested)} requested, " +
+                (call.Result >= 0 ? $"{Display.Bytes(call.Result)} advised" : $"-1 {Interop.LinuxErrorException.NameOf(call.Errno)}")),
             showProgress
                 ? (done, total) =>
                 {

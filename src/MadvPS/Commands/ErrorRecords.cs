@@ -78,6 +78,4 @@ internal static class ErrorRecords
             new InvalidOperationException($"{advice} cannot be given to process {processId}: {why} Another process may receive only {allowed}. Nothing was sent."),
             "AdviceNotAllowedForOtherProcess", ErrorCategory.InvalidOperation, target ?? processId);
     }
-
-    public static string Bytes(long bytes) => Display.Bytes(bytes);
 }

@@ -145,7 +145,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         using (handle)
         {
             string name = ProcessNames.Resolve(handle.ProcessId, handle.Stat.Command);
-            string action = $"{Advice} on {plan.RangesToSend} range(s), {ErrorRecords.Bytes(plan.BytesToSend)}" +
+            string action = $"{Advice} on {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}" +
                 (plan.Ranges.Count > plan.RangesToSend ? $" ({plan.Ranges.Count - plan.RangesToSend} skipped)" : "");
             string target = $"process {handle.ProcessId} ({name})";
             if (!ShouldProcess(target, action))

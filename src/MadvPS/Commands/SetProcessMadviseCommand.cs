@@ -76,8 +76,9 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
         var clock = Stopwatch.StartNew();
         try
         {
-            ProcessStat stat = MappingReader.Describe(processId);
-            using ProcessHandle handle = ProcessHandle.Open(processId, stat.StartTime, expectedBootId: null);
+            // Open reads /proc/PID/stat after the pidfd, and checks the pidfd is still live after
+            // that: the stat it keeps is the process the pidfd holds, with no earlier read needed.
+            using ProcessHandle handle = ProcessHandle.Open(processId, expectedStartTime: null, expectedBootId: null);
             string name = ProcessNames.Resolve(processId, handle.Stat.Command);
             _current = handle;
             try
@@ -103,7 +104,7 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                     ? $"Listed the mappings of process {processId} from /proc/{processId}/maps: no selected mapping can carry a VmFlag that makes {Advice} skip it."
                     : $"Listed the mappings of process {processId} from /proc/{processId}/smaps, for the VmFlags of each: {smapsReason}.");
 
-                if (!ShouldProcess($"process {processId} ({name})", $"{Advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {ErrorRecords.Bytes(plan.BytesToSend)}"))
+                if (!ShouldProcess($"process {processId} ({name})", $"{Advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}"))
                 {
                     return;
                 }

@@ -8,7 +8,7 @@ public enum AdviceStatus
     Skipped,
     /// <summary>The kernel refused the range, or took only part of it (see Error and BytesAdvised).</summary>
     Failed,
-    /// <summary>Shown by -WhatIf runs that are previewed, or ranges left when the pipeline was stopped.</summary>
+    /// <summary>Not sent because the pipeline was stopped (Ctrl+C) before its call.</summary>
     NotSent,
 }
 
