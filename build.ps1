@@ -31,8 +31,13 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    # Pester test files or folders to run instead of all of tests/Pester (Test only).
+    # Pester test files or folders to run instead of all of tests/Pester (Test only); xunit is
+    # then not run unless -XunitFilter is given too.
     [string[]] $PesterPath,
+
+    # A dotnet test --filter expression (Test only): runs only the matching xunit tests, and no
+    # Pester tests unless -PesterPath is given too.
+    [string] $XunitFilter,
 
     # Whose module path Install copies the module into (Install only).
     [ValidateSet('CurrentUser', 'AllUsers')]
@@ -101,9 +106,70 @@ function Invoke-FreshPwsh {
     & ([Environment]::ProcessPath) $pwsh -NoProfile -NonInteractive -File $File @Arguments
 }
 
+# xunit's counts from its TRX, made honest: a non-zero exit of dotnet test with no failed test (a
+# crashed or aborted test host), a run whose outcome is not Completed, or fewer results than tests
+# discovered counts as one failure more.
+function Invoke-Xunit {
+    param([string] $Results)
+    $arguments = @('test', (Join-Path $Root 'tests/MadvPS.Tests/MadvPS.Tests.csproj'), '-c', $Configuration, '--nologo',
+        '--logger', 'trx;LogFileName=xunit.trx', '--logger', 'console;verbosity=minimal', '--results-directory', $Results)
+    if ($XunitFilter) { $arguments += @('--filter', $XunitFilter) }
+    & dotnet @arguments | Out-Host
+    $exitCode = $LASTEXITCODE
+    $x = @{ Passed = 0; Failed = 0; Skipped = 0 }
+    $trx = Join-Path $Results 'xunit.trx'
+    if (-not (Test-Path $trx)) {
+        Write-Warning "xunit wrote no results (dotnet test exited ${exitCode}): counting it as one failure."
+        $x.Failed = 1
+        return $x
+    }
+    $summary = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary
+    $counters = $summary.Counters
+    $x.Passed = [int]$counters.passed
+    $x.Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    $x.Skipped = [int]$counters.notExecuted
+    $reported = $x.Passed + $x.Failed + $x.Skipped
+    if ([int]$counters.total -gt $reported) {
+        Write-Warning "xunit discovered $($counters.total) tests but reported ${reported}: counting the run as one failure more."
+        $x.Failed++
+    }
+    elseif ($summary.outcome -notin 'Completed', 'Passed', 'Failed') {
+        Write-Warning "xunit's run ended '$($summary.outcome)': counting it as one failure more."
+        $x.Failed++
+    }
+    elseif ($exitCode -ne 0 -and $x.Failed -eq 0) {
+        Write-Warning "dotnet test exited ${exitCode} with no failed test: counting it as one failure."
+        $x.Failed = 1
+    }
+    $x
+}
+
+function Invoke-PesterRun {
+    param([string] $Results)
+    $pesterJson = Join-Path $Results 'pester.json'
+    $paths = if ($PesterPath) { $PesterPath | ForEach-Object { (Resolve-Path $_).Path } } else { @(Join-Path $Root 'tests/Pester') }
+    Invoke-FreshPwsh (Join-Path $Root 'tests/Pester/Run-Pester.ps1') @('-PesterModule', (Get-PesterModule), '-ResultFile', $pesterJson, '-Path', ($paths -join ',')) | Out-Host
+    $exitCode = $LASTEXITCODE
+    $p = @{ Passed = 0; Failed = 0; Skipped = 0 }
+    if (-not (Test-Path $pesterJson)) {
+        Write-Warning "Pester wrote no results (its pwsh exited ${exitCode}): counting it as one failure."
+        $p.Failed = 1
+        return $p
+    }
+    $counts = Get-Content -Raw $pesterJson | ConvertFrom-Json
+    $p.Passed = $counts.Passed; $p.Failed = $counts.Failed; $p.Skipped = $counts.Skipped
+    if ($exitCode -ne 0 -and $p.Failed -eq 0) {
+        Write-Warning "Pester's pwsh exited ${exitCode} with no failed test: counting it as one failure."
+        $p.Failed = 1
+    }
+    $p
+}
+
 function Invoke-Test {
-    Invoke-Build
-    Invoke-TargetBuild
+    if (-not $NoBuild) {
+        Invoke-Build
+        Invoke-TargetBuild
+    }
     $results = Join-Path $Out 'test-results'
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     New-Item -ItemType Directory -Path $results | Out-Null
@@ -111,35 +177,16 @@ function Invoke-Test {
     $env:MADVPS_TARGET = Join-Path $TargetOut 'MadvPS.Target.dll'
     $env:MADVPS_MODULE = Join-Path $ModuleOut 'MadvPS.psd1'
 
-    & dotnet test (Join-Path $Root 'tests/MadvPS.Tests/MadvPS.Tests.csproj') -c $Configuration --nologo `
-        --logger 'trx;LogFileName=xunit.trx' --logger 'console;verbosity=minimal' --results-directory $results
-    $trx = Join-Path $results 'xunit.trx'
-    $x = @{ Passed = 0; Failed = 0; Skipped = 0 }
-    if (Test-Path $trx) {
-        $counters = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
-        $x.Passed = [int]$counters.passed
-        $x.Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
-        $x.Skipped = [int]$counters.notExecuted
+    $zero = @{ Passed = 0; Failed = 0; Skipped = 0 }
+    $x = $zero.Clone(); $p = $zero.Clone()
+    if ($XunitFilter -or -not $PesterPath) {
+        $x = Invoke-Xunit -Results $results
+        Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed, $($x.Skipped) skipped"
     }
-    else {
-        Write-Warning 'xunit wrote no results: counting it as one failure.'
-        $x.Failed = 1
+    if ($PesterPath -or -not $XunitFilter) {
+        $p = Invoke-PesterRun -Results $results
+        Write-Host "Pester: $($p.Passed) passed, $($p.Failed) failed, $($p.Skipped) skipped"
     }
-    Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed, $($x.Skipped) skipped"
-
-    $pesterJson = Join-Path $results 'pester.json'
-    $paths = if ($PesterPath) { $PesterPath } else { @(Join-Path $Root 'tests/Pester') }
-    Invoke-FreshPwsh (Join-Path $Root 'tests/Pester/Run-Pester.ps1') @('-PesterModule', (Get-PesterModule), '-ResultFile', $pesterJson, '-Path', ($paths -join ','))
-    $p = @{ Passed = 0; Failed = 0; Skipped = 0 }
-    if (Test-Path $pesterJson) {
-        $counts = Get-Content -Raw $pesterJson | ConvertFrom-Json
-        $p.Passed = $counts.Passed; $p.Failed = $counts.Failed; $p.Skipped = $counts.Skipped
-    }
-    else {
-        Write-Warning 'Pester wrote no results: counting it as one failure.'
-        $p.Failed = 1
-    }
-    Write-Host "Pester: $($p.Passed) passed, $($p.Failed) failed, $($p.Skipped) skipped"
 
     $passed = $x.Passed + $p.Passed
     $failed = $x.Failed + $p.Failed

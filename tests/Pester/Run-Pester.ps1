@@ -12,10 +12,13 @@ $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Normal'
 $configuration.Should.ErrorAction = 'Continue'
 $result = Invoke-Pester -Configuration $configuration
-# Containers that fail outside a test (a broken BeforeAll, a parse error) count as failures too.
+# Containers that fail outside a test (a broken BeforeAll, a parse error) count as failures too,
+# and so do tests that were discovered but not run (nothing filters them here) and inconclusive ones.
 $failedBlocks = @($result.FailedBlocks).Count + @($result.FailedContainers).Count
+$notRun = $result.NotRunCount + $result.InconclusiveCount
+if ($notRun -gt 0) { Write-Warning "$($result.NotRunCount) test(s) discovered but not run, $($result.InconclusiveCount) inconclusive: counted as failed." }
 [pscustomobject]@{
     Passed  = $result.PassedCount
-    Failed  = $result.FailedCount + $failedBlocks
-    Skipped = $result.SkippedCount + $result.NotRunCount
+    Failed  = $result.FailedCount + $failedBlocks + $notRun
+    Skipped = $result.SkippedCount
 } | ConvertTo-Json | Set-Content -Path $ResultFile
