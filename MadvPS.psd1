@@ -1,6 +1,7 @@
 @{
     RootModule           = 'MadvPS.dll'
-    ModuleVersion        = '0.1.0'
+    # build.ps1 Build writes VersionPrefix from Directory.Build.props here, in out/MadvPS/MadvPS.psd1.
+    ModuleVersion        = '0.0.0'
     GUID                 = '6a0f8d52-3c1e-4d7b-9b7e-2f3d5a1c8e47'
     Author               = 'MadvPS contributors'
     CompanyName          = 'MadvPS'

@@ -1,26 +1,82 @@
-#!/usr/bin/env pwsh
 <#
 .SYNOPSIS
-    Builds, tests and demonstrates MadvPS.
+    Builds, tests, documents, benchmarks, installs and packages MadvPS.
+
 .DESCRIPTION
-    Build  puts the importable module in out/MadvPS (dll, psd1, ps1xml, en-US).
-    Test   builds, runs the xunit tests and then the Pester tests in a fresh pwsh against
-           out/MadvPS, and ends with one line "N passed, N failed, N skipped".
-    Demo   starts the project's target program and pages out its largest mappings.
-    Docs   turns docs/*.md (PlatyPS schema 2.0.0) into en-US/ (MAML and about_ text) with
-           build/HelpBuilder; commit en-US/, which Build ships.
-    Bench  times the cmdlets against the kernel's own time and the peers (tests/Bench), and writes
-           docs/benchmarks.md.
-    Clean  removes out/ and the projects' bin/ and obj/.
-    Install  builds (unless -NoBuild), then copies out/MadvPS into PowerShell's module path for -Scope
-           (CurrentUser: ~/.local/share/powershell/Modules; AllUsers: /usr/local/share/powershell/Modules,
-           which remote sessions of every user find) as MadvPS/<version>.
-    Package  builds (unless -NoBuild), then packs out/MadvPS into out/MadvPS.<version>.nupkg, which Install-PSResource
-           and Install-Module take from a repository (a folder registered with Register-PSResourceRepository).
+    Run it with the pinned PowerShell from the clone (dotnet tool restore, then dotnet pwsh
+    ./build.ps1 TASK) or with any pwsh 7.4 or later. The tasks:
+
+    Build    publishes the module into out/MadvPS (MadvPS.dll, the manifest with ModuleVersion
+             written from Directory.Build.props, the ps1xml files, en-US help):
+             Import-Module ./out/MadvPS/MadvPS.psd1.
+    Test     builds (unless -NoBuild), runs the xunit tests, then the Pester tests in a fresh
+             pwsh -NoProfile with out/ first on PSModulePath, and ends with one line
+             "N passed, N failed, N skipped". A crashed or aborted runner, a run that reports fewer
+             tests than it discovered, and Pester tests not run or inconclusive count as failures.
+             The exit code is 1 when anything failed. -PesterPath and -XunitFilter narrow it.
+    Demo     builds, starts the project's target program and pages out its largest mappings,
+             showing RSS before and after and checking the target's data is unchanged.
+    Docs     turns docs/*.md (PlatyPS schema 2.0.0) into en-US/ (MAML and about_ text) with
+             build/HelpBuilder; commit en-US/, which Build ships.
+    Bench    times the cmdlets against the kernel's own work and the peers (tests/Bench) and
+             writes docs/benchmarks.md. Needs root for some parts; takes several minutes.
+    Clean    removes out/ and the projects' bin/ and obj/.
+    Install  builds (unless -NoBuild), then copies out/MadvPS into PowerShell's module path for
+             -Scope as MadvPS/<version>, so that Import-Module MadvPS works in any new session.
+    Package  builds (unless -NoBuild), then packs out/MadvPS into out/MadvPS.<version>.nupkg,
+             which Install-PSResource takes from a repository (a folder registered with
+             Register-PSResourceRepository). The nuspec carries the PSModule, PSIncludes_Cmdlet,
+             PSCmdlet_* and PSCommand_* tags that Find-PSResource -Command reads; the
+             Compress-PSResource shipped with pwsh 7.6 writes none of the command tags, so the
+             package is made with dotnet pack and a nuspec written from the manifest.
+
+.PARAMETER Task
+    What to do: Build (the default), Test, Demo, Docs, Bench, Clean, Install or Package.
+
+.PARAMETER Configuration
+    The .NET build configuration: Release (the default) or Debug.
+
+.PARAMETER PesterPath
+    Test only: the Pester test files or folders to run instead of all of tests/Pester. The xunit
+    tests are then not run, unless -XunitFilter is given too.
+
+.PARAMETER XunitFilter
+    Test only: a dotnet test --filter expression (for example 'FullyQualifiedName~Mappings' or
+    'Needs!=Root'); only the matching xunit tests run, and no Pester tests unless -PesterPath is
+    given too.
+
+.PARAMETER Scope
+    Install only: whose module path to copy the module into. CurrentUser (the default):
+    ~/.local/share/powershell/Modules (XDG_DATA_HOME/powershell/Modules when that is set).
+    AllUsers: /usr/local/share/powershell/Modules, which every user's sessions, remote ones
+    included, find; needs root.
+
+.PARAMETER NoBuild
+    Test, Install and Package: use out/MadvPS as the last Build or Test left it, without
+    building. Test then also uses the target program already in out/target.
+
 .EXAMPLE
-    dotnet tool restore; dotnet pwsh ./build.ps1 Test
+    dotnet tool restore; dotnet pwsh -NoProfile ./build.ps1 Test
+
+    Builds and runs every test, ending with "N passed, N failed, N skipped".
+
 .EXAMPLE
-    dotnet pwsh ./build.ps1 Install -Scope AllUsers
+    dotnet pwsh -NoProfile ./build.ps1 Test -PesterPath tests/Pester/Advice.Tests.ps1 -NoBuild
+
+    Runs one Pester file against the module the last build left in out/MadvPS.
+
+.EXAMPLE
+    dotnet pwsh -NoProfile ./build.ps1 Install -Scope CurrentUser
+
+    Builds and installs the module for this user; then, in any pwsh 7.4+: Import-Module MadvPS.
+
+.EXAMPLE
+    dotnet pwsh -NoProfile ./build.ps1 Package
+
+    Writes out/MadvPS.<version>.nupkg for Install-PSResource on other hosts.
+
+.LINK
+    README.md
 #>
 [CmdletBinding()]
 param(
@@ -31,19 +87,13 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    # Pester test files or folders to run instead of all of tests/Pester (Test only); xunit is
-    # then not run unless -XunitFilter is given too.
     [string[]] $PesterPath,
 
-    # A dotnet test --filter expression (Test only): runs only the matching xunit tests, and no
-    # Pester tests unless -PesterPath is given too.
     [string] $XunitFilter,
 
-    # Whose module path Install copies the module into (Install only).
     [ValidateSet('CurrentUser', 'AllUsers')]
     [string] $Scope = 'CurrentUser',
 
-    # Install and Package take out/MadvPS as the last Build or Test left it, without building.
     [switch] $NoBuild
 )
 
@@ -67,23 +117,24 @@ function Get-ModuleVersion {
     $props.Project.PropertyGroup.VersionPrefix | Where-Object { $_ } | Select-Object -First 1
 }
 
+# The module is published (dotnet publish -o) straight into out/MadvPS; the manifest is copied with
+# ModuleVersion written from Directory.Build.props, the one place the version lives.
 function Invoke-Build {
     $version = Get-ModuleVersion
-    $manifest = Import-PowerShellDataFile (Join-Path $Root 'MadvPS.psd1')
-    if ($manifest.ModuleVersion -ne $version) {
-        throw "MadvPS.psd1 says ModuleVersion $($manifest.ModuleVersion) but Directory.Build.props says $version; Directory.Build.props is the one source: change the manifest to match."
-    }
-
-    Invoke-Native dotnet @('build', (Join-Path $Root 'src/MadvPS/MadvPS.csproj'), '-c', $Configuration, '--nologo', '-v', 'q', '-clp:NoSummary')
     if (Test-Path $ModuleOut) { Remove-Item -Recurse -Force $ModuleOut }
-    New-Item -ItemType Directory -Force -Path (Join-Path $ModuleOut 'en-US') | Out-Null
-    $bin = Join-Path $Root "src/MadvPS/bin/$Configuration/net8.0"
-    Copy-Item (Join-Path $bin 'MadvPS.dll'), (Join-Path $bin 'MadvPS.pdb') $ModuleOut
-    Copy-Item (Join-Path $Root 'MadvPS.psd1') $ModuleOut
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/MadvPS/MadvPS.csproj'), '-c', $Configuration, '-o', $ModuleOut,
+        '--nologo', '-v', 'q', '-clp:NoSummary')
+    Remove-Item -Force -ErrorAction Ignore (Join-Path $ModuleOut 'MadvPS.deps.json')
+    $manifest = Get-Content -Raw (Join-Path $Root 'MadvPS.psd1')
+    $pattern = "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'"
+    if ($manifest -notmatch $pattern) { throw "MadvPS.psd1 has no ModuleVersion line for build.ps1 to write $version into." }
+    $versioned = [regex]::Replace($manifest, $pattern, "`${1}'$version'")
+    Set-Content -Path (Join-Path $ModuleOut 'MadvPS.psd1') -Value $versioned -NoNewline
     Copy-Item (Join-Path $Root 'src/MadvPS/*.ps1xml') $ModuleOut
     $help = Join-Path $Root 'en-US'
+    New-Item -ItemType Directory -Force -Path (Join-Path $ModuleOut 'en-US') | Out-Null
     if (Test-Path (Join-Path $help '*')) { Copy-Item (Join-Path $help '*') (Join-Path $ModuleOut 'en-US') }
-    Write-Host "Built $ModuleOut"
+    Write-Host "Built $ModuleOut (version $version)"
 }
 
 function Invoke-TargetBuild {
@@ -147,7 +198,8 @@ function Invoke-Xunit {
 function Invoke-PesterRun {
     param([string] $Results)
     $pesterJson = Join-Path $Results 'pester.json'
-    $paths = if ($PesterPath) { $PesterPath | ForEach-Object { (Resolve-Path $_).Path } } else { @(Join-Path $Root 'tests/Pester') }
+    # From a shell, -PesterPath a,b arrives as one string: split it.
+    $paths = if ($PesterPath) { $PesterPath -split "," | ForEach-Object { (Resolve-Path $_).Path } } else { @(Join-Path $Root 'tests/Pester') }
     Invoke-FreshPwsh (Join-Path $Root 'tests/Pester/Run-Pester.ps1') @('-PesterModule', (Get-PesterModule), '-ResultFile', $pesterJson, '-Path', ($paths -join ',')) | Out-Host
     $exitCode = $LASTEXITCODE
     $p = @{ Passed = 0; Failed = 0; Skipped = 0 }
@@ -170,7 +222,8 @@ function Invoke-Test {
         Invoke-Build
         Invoke-TargetBuild
     }
-    $results = Join-Path $Out 'test-results'
+    # A folder per run, so that a test that runs build.ps1 Test itself leaves this run's results alone.
+    $results = Join-Path $Out "test-results/$PID"
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     New-Item -ItemType Directory -Path $results | Out-Null
 

@@ -6,7 +6,7 @@ namespace MadvPS.Core;
 
 /// <summary>
 /// The kernel's rules for /proc/PID/clear_refs (fs/proc/task_mmu.c, checked against v6.19 and on
-/// 6.18; KERNEL.md §6), in one place.
+/// 6.18; docs/kernel-facts.md, "clear_refs"), in one place.
 /// </summary>
 internal static class ClearRefs
 {

@@ -29,7 +29,7 @@ internal static class FileCacheFacts
     /// <list type="bullet">
     /// <item>mincore(2) since Linux 5.0 (134fca9063ad, can_do_mincore): to anyone else it reports
     /// every page of a file mapping as resident, a lie, not an error.</item>
-    /// <item>cachestat(2) since a 2025 change (KERNEL.md §7): anyone else gets EPERM, checked
+    /// <item>cachestat(2) since a 2025 change (docs/kernel-facts.md, "cachestat"): anyone else gets EPERM, checked
     /// after EBADF, EFAULT and EOPNOTSUPP.</item>
     /// </list>
     /// Verified on 6.18: as nobody, a root-owned 0644 file gives cachestat EPERM and mincore
