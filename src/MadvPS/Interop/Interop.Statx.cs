@@ -26,8 +26,6 @@ internal static partial class Libc
     internal const int AT_EMPTY_PATH = 0x1000;
     internal const uint STATX_TYPE = 0x1;
     internal const uint STATX_BASIC_STATS = 0x7ff;
-    internal const int S_IFMT = 0xF000;
-    internal const int S_IFREG = 0x8000;
 
     // statx(2), Linux 4.11; glibc 2.28.
     [LibraryImport(Name, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

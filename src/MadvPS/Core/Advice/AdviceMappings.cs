@@ -41,37 +41,6 @@ internal enum MappingSource
 /// </remarks>
 internal static class AdviceMappings
 {
-    // include/uapi/linux/magic.h (and the filesystems' own headers for zfs and ntfs3).
-    private static readonly HashSet<long> s_pageCacheFilesystems = new()
-    {
-        0xEF53,        // ext2, ext3, ext4
-        0x58465342,    // xfs
-        0x9123683E,    // btrfs
-        0x01021994,    // tmpfs, and the internal shmem mount of memfd, SysV shm and shared anonymous memory
-        0x794C7630,    // overlayfs
-        0x73717368,    // squashfs
-        0xE0F5E1E2,    // erofs
-        0xF2F52010,    // f2fs
-        0xCA451A4E,    // bcachefs
-        0x2FC12FC1,    // zfs
-        0x6969,        // nfs
-        0x65735546,    // fuse
-        0x01021997,    // 9p
-        0xFF534D42,    // cifs
-        0xFE534D42,    // smb2
-        0x00C36400,    // ceph
-        0x858458F6,    // ramfs
-        0x9660,        // iso9660
-        0x4D44,        // vfat, msdos
-        0x2011BAB0,    // exfat
-        0x7366746E,    // ntfs3
-        0x3153464A,    // jfs
-        0x52654973,    // reiserfs
-        0x15013346,    // udf
-        0x01161970,    // gfs2
-        0x7461636F,    // ocfs2
-    };
-
     /// <summary>
     /// Adds the mappings of <paramref name="process"/> that <paramref name="selection"/> takes to
     /// <paramref name="plan"/>, in address order, and says where they were read from.
@@ -226,7 +195,7 @@ internal static class AdviceMappings
             return errno == (int)Errno.ENOENT ? null : false;
         }
 
-        if ((mode & Libc.S_IFMT) != Libc.S_IFREG)
+        if ((mode & FileType.Mask) != FileType.Regular)
         {
             return false;
         }
@@ -237,6 +206,6 @@ internal static class AdviceMappings
             return errno == (int)Errno.ENOENT ? null : false;
         }
 
-        return s_pageCacheFilesystems.Contains(type);
+        return FilesystemMagic.PageCache.Contains(type);
     }
 }

@@ -11,13 +11,6 @@ namespace MadvPS.Core;
 /// </summary>
 internal sealed class CachedFile : IDisposable
 {
-    private const ushort S_IFMT = 0xF000;
-    private const ushort S_IFREG = 0x8000;
-    private const ushort S_IFDIR = 0x4000;
-    private const ushort S_IFCHR = 0x2000;
-    private const ushort S_IFBLK = 0x6000;
-    private const ushort S_IFIFO = 0x1000;
-    private const ushort S_IFSOCK = 0xC000;
 
     private CachedFile(string path, SafeFileHandle handle, StatxBuffer stat, long filesystemType)
     {
@@ -110,20 +103,20 @@ internal sealed class CachedFile : IDisposable
 
     private static void RefuseUnlessRegular(ushort mode, string path)
     {
-        switch (mode & S_IFMT)
+        switch (mode & FileType.Mask)
         {
-            case S_IFREG:
+            case FileType.Regular:
                 return;
-            case S_IFDIR:
+            case FileType.Directory:
                 throw new FileCacheException(FileCacheFailure.IsDirectory, path,
                     $"'{path}' is a directory, not a file. For the files under it, pipe Get-ChildItem -File -Recurse to the command (Get-FileCache also takes -Recurse).", (int)Errno.EISDIR);
             default:
-                string kind = (mode & S_IFMT) switch
+                string kind = (mode & FileType.Mask) switch
                 {
-                    S_IFCHR => "a character device",
-                    S_IFBLK => "a block device",
-                    S_IFIFO => "a FIFO",
-                    S_IFSOCK => "a socket",
+                    FileType.CharacterDevice => "a character device",
+                    FileType.BlockDevice => "a block device",
+                    FileType.Fifo => "a FIFO",
+                    FileType.Socket => "a socket",
                     _ => "not a regular file",
                 };
                 throw new FileCacheException(FileCacheFailure.NotRegularFile, path,

@@ -11,15 +11,6 @@ namespace MadvPS.Core;
 /// </summary>
 internal static class FileCacheFacts
 {
-    /// <summary>statfs f_type of hugetlbfs (include/uapi/linux/magic.h).</summary>
-    public const long HugetlbfsMagic = 0x958458f6;
-
-    /// <summary>statfs f_type of tmpfs.</summary>
-    public const long TmpfsMagic = 0x01021994;
-
-    /// <summary>CAP_FOWNER (include/uapi/linux/capability.h).</summary>
-    public const int CapFowner = 3;
-
     /// <summary>cachestat(2) came with Linux 6.5; before, it answers ENOSYS.</summary>
     public static readonly Version CachestatSince = new(6, 5);
 
@@ -38,7 +29,7 @@ internal static class FileCacheFacts
     public static readonly Version MincoreHidesSince = new(5, 0);
 
     /// <summary>hugetlbfs files are huge pages, not page cache: cachestat answers EOPNOTSUPP (6.5).</summary>
-    public static bool IsHugetlbfs(long filesystemType) => filesystemType == HugetlbfsMagic;
+    public static bool IsHugetlbfs(long filesystemType) => filesystemType == FilesystemMagic.Hugetlbfs;
 
     /// <summary>
     /// The POSIX_FADV_* number the running architecture's kernel expects. s390x alone numbers
@@ -101,7 +92,7 @@ internal static class FileCacheFacts
     /// Filesystems without a backing device (tmpfs and other noop_backing_dev_info users) and DAX
     /// files ignore fadvise and return 0 (generic_fadvise).
     /// </summary>
-    public static bool IgnoresFadvise(long filesystemType) => filesystemType == TmpfsMagic;
+    public static bool IgnoresFadvise(long filesystemType) => filesystemType == FilesystemMagic.Tmpfs;
 
     public static long RoundUp(long value, long pageSize) => (value + pageSize - 1) / pageSize * pageSize;
 }

@@ -16,7 +16,7 @@ internal static class PageCacheVisibility
             return true;
         }
 
-        if (Libc.ThreadHasEffectiveCapability(FileCacheFacts.CapFowner))
+        if (Capabilities.ThreadHas(Capabilities.Fowner))
         {
             return true;
         }

@@ -7,8 +7,6 @@ namespace MadvPS.Core;
 /// <summary>The facts of the running kernel and of the calling process that decide what advice can do.</summary>
 internal static class KernelInfo
 {
-    private const int CapSysNice = 23;
-    private const int CapSysAdmin = 21;
 
     private static Version? s_version;
 
@@ -64,23 +62,9 @@ internal static class KernelInfo
         }
     }
 
-    public static bool HasCapSysNice => HasEffectiveCapability(CapSysNice);
+    public static bool HasCapSysNice => Capabilities.ThreadHas(Capabilities.SysNice);
 
-    public static bool HasCapSysAdmin => HasEffectiveCapability(CapSysAdmin);
-
-    private static bool HasEffectiveCapability(int capability)
-    {
-        foreach (string line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("CapEff:", StringComparison.Ordinal))
-            {
-                ulong mask = ulong.Parse(line.AsSpan(7).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                return (mask & (1UL << capability)) != 0;
-            }
-        }
-
-        return false;
-    }
+    public static bool HasCapSysAdmin => Capabilities.ThreadHas(Capabilities.SysAdmin);
 
     private static long MeminfoBytes(string key)
     {
