@@ -121,7 +121,7 @@ public static partial class References
             {
                 long length = Math.Min(left, AdviceBatcher.MaxBytesPerCall);
                 one[0] = new IoVec { Base = (nuint)start, Length = (nuint)length };
-                long advised = Libc.ProcessMadvise(pidfd, one, advice, out _);
+                long advised = Libc.ProcessMadvise(pidfd, one, advice).Value;
                 if (advised > 0)
                 {
                     bytes += advised;
@@ -158,7 +158,7 @@ public static partial class References
         var clock = Stopwatch.StartNew();
         foreach (IoVec[] call in calls)
         {
-            long advised = Libc.ProcessMadvise(pidfd, call, advice, out _);
+            long advised = Libc.ProcessMadvise(pidfd, call, advice).Value;
             if (advised > 0)
             {
                 bytes += advised;

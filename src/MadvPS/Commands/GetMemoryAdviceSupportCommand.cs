@@ -81,7 +81,7 @@ public sealed class GetMemoryAdviceSupportCommand : PSCmdlet
         try
         {
             using SafePidfdHandle self = Libc.PidfdOpen(System.Environment.ProcessId);
-            return Libc.ProcessMadvise(self, ReadOnlySpan<IoVec>.Empty, (int)MemoryAdvice.Cold, out int errno) >= 0 || errno != (int)Errno.ENOSYS;
+            return Libc.ProcessMadvise(self, ReadOnlySpan<IoVec>.Empty, (int)MemoryAdvice.Cold).Errno != (int)Errno.ENOSYS;
         }
         catch (LinuxErrorException)
         {

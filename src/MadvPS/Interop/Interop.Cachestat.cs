@@ -40,19 +40,19 @@ internal static partial class Libc
     /// <summary>Whether this process can make the cachestat call at all (architecture, not kernel).</summary>
     internal static bool CachestatCallable => FixedArityVariadicCallsAreSafe;
 
-    /// <summary>cachestat(fd, range, counts, 0). Returns 0, or the errno (ENOSYS before Linux 6.5).</summary>
-    internal static unsafe int Cachestat(SafeFileHandle fd, ulong offset, ulong length, out CachestatCounts counts)
+    /// <summary>cachestat(fd, range, counts, 0); failed with ENOSYS before Linux 6.5 (or where it cannot be called).</summary>
+    internal static unsafe SysResult Cachestat(SafeFileHandle fd, ulong offset, ulong length, out CachestatCounts counts)
     {
         if (!CachestatCallable)
         {
             counts = default;
-            return (int)Errno.ENOSYS;
+            return SysResult.FromErrorNumber("cachestat", (int)Errno.ENOSYS);
         }
 
         CachestatRange range = new() { Offset = offset, Length = length };
         CachestatCounts result = default;
-        nint rc = syscall_cachestat(SYS_cachestat, fd, &range, &result, 0);
+        SysResult rc = SysResult.FromReturn("cachestat", syscall_cachestat(SYS_cachestat, fd, &range, &result, 0));
         counts = result;
-        return rc == 0 ? 0 : Marshal.GetLastPInvokeError();
+        return rc;
     }
 }

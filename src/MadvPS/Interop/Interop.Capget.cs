@@ -31,10 +31,7 @@ internal static partial class Libc
     {
         CapHeader header = new() { Version = LINUX_CAPABILITY_VERSION_3, Pid = 0 };
         CapData* data = stackalloc CapData[2];
-        if (capget_raw(&header, data) != 0)
-        {
-            throw LinuxErrorException.FromLastError("capget");
-        }
+        SysResult.FromReturn("capget", capget_raw(&header, data)).Check();
 
         return (data[capability / 32].Effective & (1u << (capability % 32))) != 0;
     }

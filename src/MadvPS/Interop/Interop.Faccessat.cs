@@ -13,7 +13,7 @@ internal static partial class Libc
     [LibraryImport(Name, EntryPoint = "faccessat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int faccessat_raw(int dirfd, string path, int mode, int flags);
 
-    /// <summary>Whether the calling thread may write the file (0), else the errno.</summary>
-    internal static int CheckWriteAccess(string path) =>
-        faccessat_raw(AT_FDCWD, path, W_OK, AT_EACCESS) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    /// <summary>Whether the calling thread may write the file: failed with EACCES (or another errno) if not.</summary>
+    internal static SysResult CheckWriteAccess(string path) =>
+        SysResult.FromReturn("faccessat", faccessat_raw(AT_FDCWD, path, W_OK, AT_EACCESS));
 }

@@ -11,9 +11,6 @@ internal static partial class Libc
 
     internal static void Fdatasync(SafeFileHandle fd, string pathForErrors)
     {
-        if (fdatasync_raw(fd) != 0)
-        {
-            throw LinuxErrorException.FromLastError("fdatasync", pathForErrors);
-        }
+        SysResult.FromReturn("fdatasync", fdatasync_raw(fd)).Check(pathForErrors);
     }
 }

@@ -14,10 +14,7 @@ internal static partial class Libc
     {
         fixed (byte* first = vector)
         {
-            if (mincore_raw(address, length, first) != 0)
-            {
-                throw LinuxErrorException.FromLastError("mincore", pathForErrors);
-            }
+            SysResult.FromReturn("mincore", mincore_raw(address, length, first)).Check(pathForErrors);
         }
     }
 }

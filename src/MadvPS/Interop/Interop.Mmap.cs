@@ -21,19 +21,12 @@ internal static partial class Libc
     internal static IntPtr MapReadOnly(SafeFileHandle fd, long offset, nuint length, string pathForErrors)
     {
         IntPtr address = mmap_raw(IntPtr.Zero, length, PROT_READ, MAP_SHARED, fd, offset);
-        if (address == MAP_FAILED)
-        {
-            throw LinuxErrorException.FromLastError("mmap", pathForErrors);
-        }
-
+        SysResult.FromReturn("mmap", address == MAP_FAILED ? -1 : 0).Check(pathForErrors);
         return address;
     }
 
     internal static void Unmap(IntPtr address, nuint length)
     {
-        if (munmap_raw(address, length) != 0)
-        {
-            throw LinuxErrorException.FromLastError("munmap");
-        }
+        SysResult.FromReturn("munmap", munmap_raw(address, length)).Check();
     }
 }

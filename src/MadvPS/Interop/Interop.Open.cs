@@ -19,12 +19,7 @@ internal static partial class Libc
             throw new PlatformNotSupportedException($"Opening files is supported on x86_64 and aarch64 only, not on {RuntimeInformation.ProcessArchitecture}.");
         }
 
-        int fd = open_raw(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (fd < 0)
-        {
-            throw LinuxErrorException.FromLastError("open", path);
-        }
-
-        return new SafeFileHandle(fd, ownsHandle: true);
+        long fd = SysResult.FromReturn("open", open_raw(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)).Check(path);
+        return new SafeFileHandle((nint)fd, ownsHandle: true);
     }
 }

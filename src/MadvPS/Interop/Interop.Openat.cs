@@ -35,11 +35,7 @@ internal static partial class Libc
             }
         }
 
-        if (fd < 0)
-        {
-            throw LinuxErrorException.FromLastError("openat", detail);
-        }
-
+        SysResult.FromReturn("openat", fd).Check(detail);
         return new SafeFileHandle((nint)fd, ownsHandle: true);
     }
 }

@@ -11,12 +11,7 @@ internal static partial class Libc
 
     internal static SafePidfdHandle PidfdOpen(int pid)
     {
-        int fd = pidfd_open_raw(pid, 0);
-        if (fd < 0)
-        {
-            throw LinuxErrorException.FromLastError("pidfd_open", $"process {pid}");
-        }
-
-        return new SafePidfdHandle(fd, pid);
+        long fd = SysResult.FromReturn("pidfd_open", pidfd_open_raw(pid, 0)).Check($"process {pid}");
+        return new SafePidfdHandle((int)fd, pid);
     }
 }

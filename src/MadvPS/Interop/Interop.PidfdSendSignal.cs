@@ -15,9 +15,6 @@ internal static partial class Libc
     /// <summary>Sends a signal (0 only checks that the process is alive) through the pidfd.</summary>
     internal static void PidfdSendSignal(SafePidfdHandle pidfd, int signal)
     {
-        if (pidfd_send_signal_raw(pidfd, signal, IntPtr.Zero, 0) != 0)
-        {
-            throw LinuxErrorException.FromLastError("pidfd_send_signal", $"process {pidfd.ProcessId}");
-        }
+        SysResult.FromReturn("pidfd_send_signal", pidfd_send_signal_raw(pidfd, signal, IntPtr.Zero, 0)).Check($"process {pidfd.ProcessId}");
     }
 }

@@ -10,7 +10,7 @@ internal static partial class Libc
     [LibraryImport(Name, EntryPoint = "posix_fadvise")]
     private static partial int posix_fadvise_raw(SafeFileHandle fd, long offset, long length, int advice);
 
-    /// <summary>Returns 0 or the errno (EINVAL: bad advice or negative length; ESPIPE: a pipe).</summary>
-    internal static int PosixFadvise(SafeFileHandle fd, long offset, long length, int advice) =>
-        posix_fadvise_raw(fd, offset, length, advice);
+    /// <summary>Failed with EINVAL (bad advice or negative length) or ESPIPE (a pipe), else 0.</summary>
+    internal static SysResult PosixFadvise(SafeFileHandle fd, long offset, long length, int advice) =>
+        SysResult.FromErrorNumber("posix_fadvise", posix_fadvise_raw(fd, offset, length, advice));
 }

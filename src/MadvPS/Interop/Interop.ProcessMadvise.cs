@@ -22,15 +22,13 @@ internal static partial class Libc
     [LibraryImport(Name, EntryPoint = "process_madvise", SetLastError = true)]
     private static unsafe partial nint process_madvise_raw(SafePidfdHandle pidfd, IoVec* iovec, nuint vlen, int advice, uint flags);
 
-    /// <summary>Returns the bytes advised, or -1 with the errno in <paramref name="errno"/>.</summary>
-    internal static unsafe long ProcessMadvise(SafePidfdHandle pidfd, ReadOnlySpan<IoVec> ranges, int advice, out int errno)
+    /// <summary>The bytes advised as the value, or failed with the errno.</summary>
+    internal static unsafe SysResult ProcessMadvise(SafePidfdHandle pidfd, ReadOnlySpan<IoVec> ranges, int advice)
     {
         Interlocked.Increment(ref s_processMadviseCalls);
         fixed (IoVec* first = ranges)
         {
-            nint advised = process_madvise_raw(pidfd, first, (nuint)ranges.Length, advice, 0);
-            errno = advised < 0 ? Marshal.GetLastPInvokeError() : 0;
-            return advised;
+            return SysResult.FromReturn("process_madvise", process_madvise_raw(pidfd, first, (nuint)ranges.Length, advice, 0));
         }
     }
 }

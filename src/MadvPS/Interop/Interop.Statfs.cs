@@ -1,28 +1,37 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace MadvPS.Interop;
 
 internal static partial class Libc
 {
-    // struct statfs is 120 bytes on x86_64 and aarch64; f_type, the filesystem's magic number,
-    // is its first member (a long) on every 64-bit architecture.
-    private const int StatfsSize = 256;
+    // struct statfs is 120 bytes on x86_64 and aarch64 and starts with f_type (a long) on every
+    // 64-bit architecture; the buffer is larger so that no layout can overrun it.
+    private const int StatfsLongs = 32;
 
-    // statfs(2); glibc.
+    // statfs(2) and fstatfs(2); glibc.
     [LibraryImport(Name, EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int statfs_raw(string path, byte* buffer);
+    private static unsafe partial int statfs_raw(string path, long* buffer);
 
-    /// <summary>The magic number of the filesystem that holds <paramref name="path"/> (f_type), following links; -1 with the errno on failure.</summary>
-    internal static unsafe long FilesystemType(string path, out int errno)
+    [LibraryImport(Name, EntryPoint = "fstatfs", SetLastError = true)]
+    private static unsafe partial int fstatfs_raw(SafeFileHandle fd, long* buffer);
+
+    /// <summary>The magic number (f_type) of the filesystem that holds <paramref name="path"/>, following links, as the result's value.</summary>
+    internal static unsafe SysResult FilesystemType(string path)
     {
-        byte* buffer = stackalloc byte[StatfsSize];
-        if (statfs_raw(path, buffer) != 0)
-        {
-            errno = Marshal.GetLastPInvokeError();
-            return -1;
-        }
-
-        errno = 0;
-        return *(long*)buffer;
+        long* buffer = stackalloc long[StatfsLongs];
+        SysResult result = SysResult.FromReturn("statfs", statfs_raw(path, buffer));
+        return result.Failed ? result : result with { Value = FilesystemMagicOf(buffer[0]) };
     }
+
+    /// <summary>The magic number (f_type) of the filesystem an open file lives on.</summary>
+    internal static unsafe long FilesystemType(SafeFileHandle fd, string pathForErrors)
+    {
+        long* buffer = stackalloc long[StatfsLongs];
+        SysResult.FromReturn("fstatfs", fstatfs_raw(fd, buffer)).Check(pathForErrors);
+        return FilesystemMagicOf(buffer[0]);
+    }
+
+    // f_type is a signed long; magic numbers with the top bit set (hugetlbfs) compare as u32.
+    private static long FilesystemMagicOf(long fType) => fType & 0xffffffffL;
 }

@@ -37,35 +37,21 @@ internal static partial class Libc
     /// <summary>stat of a path, following symbolic links.</summary>
     internal static StatxBuffer Statx(string path)
     {
-        if (statx_path(AT_FDCWD, path, 0, STATX_BASIC_STATS, out StatxBuffer buffer) != 0)
-        {
-            throw LinuxErrorException.FromLastError("statx", path);
-        }
-
+        SysResult.FromReturn("statx", statx_path(AT_FDCWD, path, 0, STATX_BASIC_STATS, out StatxBuffer buffer)).Check(path);
         return buffer;
     }
 
     /// <summary>fstat of an open descriptor.</summary>
     internal static StatxBuffer Statx(SafeFileHandle fd, string pathForErrors)
     {
-        if (statx_fd(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, out StatxBuffer buffer) != 0)
-        {
-            throw LinuxErrorException.FromLastError("statx", pathForErrors);
-        }
-
+        SysResult.FromReturn("statx", statx_fd(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, out StatxBuffer buffer)).Check(pathForErrors);
         return buffer;
     }
 
-    /// <summary>The file type and mode bits (st_mode) of the file at <paramref name="path"/>, following links; -1 with the errno on failure.</summary>
-    internal static int StatMode(string path, out int errno)
+    /// <summary>The file type and mode bits (st_mode) of the file at <paramref name="path"/>, following links, as the result's value.</summary>
+    internal static SysResult StatMode(string path)
     {
-        if (statx_path(AT_FDCWD, path, 0, STATX_TYPE, out StatxBuffer buffer) != 0)
-        {
-            errno = Marshal.GetLastPInvokeError();
-            return -1;
-        }
-
-        errno = 0;
-        return buffer.Mode;
+        SysResult result = SysResult.FromReturn("statx", statx_path(AT_FDCWD, path, 0, STATX_TYPE, out StatxBuffer buffer));
+        return result.Failed ? result : result with { Value = buffer.Mode };
     }
 }

@@ -14,15 +14,10 @@ internal static partial class Libc
     /// <summary>Writes all of <paramref name="bytes"/> in one call; a short write is an EIO error.</summary>
     internal static unsafe void Write(SafeFileHandle fd, ReadOnlySpan<byte> bytes, string detail)
     {
-        nint written;
+        long written;
         fixed (byte* p = bytes)
         {
-            written = write_raw(fd, p, (nuint)bytes.Length);
-        }
-
-        if (written < 0)
-        {
-            throw LinuxErrorException.FromLastError("write", detail);
+            written = SysResult.FromReturn("write", write_raw(fd, p, (nuint)bytes.Length)).Check(detail);
         }
 
         if (written != bytes.Length)

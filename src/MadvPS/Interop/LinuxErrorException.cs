@@ -25,9 +25,6 @@ public sealed class LinuxErrorException : Exception
     /// <summary>The C library's own text for an errno ("Operation not permitted").</summary>
     public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 
-    internal static LinuxErrorException FromLastError(string syscall, string? detail = null) =>
-        new(syscall, Marshal.GetLastPInvokeError(), detail);
-
     private static string Format(string syscall, int errno, string? detail) =>
         detail is null
             ? $"{syscall} failed: {NameOf(errno)} ({Describe(errno)})."

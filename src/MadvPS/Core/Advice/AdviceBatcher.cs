@@ -71,8 +71,12 @@ internal sealed class AdviceBatcher
 
     internal static AdviceBatcher ForPidfd(SafePidfdHandle pidfd, MemoryAdvice advice) =>
         new(
-            iovecs => (Libc.ProcessMadvise(pidfd, iovecs.Span, (int)advice, out int errno), errno),
-            () => Libc.ProcessMadvise(pidfd, ReadOnlySpan<IoVec>.Empty, (int)advice, out int errno) < 0 ? errno : 0);
+            iovecs =>
+            {
+                SysResult result = Libc.ProcessMadvise(pidfd, iovecs.Span, (int)advice);
+                return (result.Value, result.Errno);
+            },
+            () => Libc.ProcessMadvise(pidfd, ReadOnlySpan<IoVec>.Empty, (int)advice).Errno);
 
     public int Calls { get; private set; }
 

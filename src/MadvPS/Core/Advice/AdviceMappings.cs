@@ -189,23 +189,23 @@ internal static class AdviceMappings
     /// </summary>
     internal static bool? IsPageCacheFile(string path)
     {
-        int mode = Libc.StatMode(path, out int errno);
-        if (mode < 0)
+        SysResult mode = Libc.StatMode(path);
+        if (mode.Failed)
         {
-            return errno == (int)Errno.ENOENT ? null : false;
+            return mode.Errno == (int)Errno.ENOENT ? null : false;
         }
 
-        if ((mode & FileType.Mask) != FileType.Regular)
+        if ((mode.Value & FileType.Mask) != FileType.Regular)
         {
             return false;
         }
 
-        long type = Libc.FilesystemType(path, out errno);
-        if (type < 0)
+        SysResult type = Libc.FilesystemType(path);
+        if (type.Failed)
         {
-            return errno == (int)Errno.ENOENT ? null : false;
+            return type.Errno == (int)Errno.ENOENT ? null : false;
         }
 
-        return FilesystemMagic.PageCache.Contains(type);
+        return FilesystemMagic.PageCache.Contains(type.Value);
     }
 }

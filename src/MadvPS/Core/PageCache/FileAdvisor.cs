@@ -69,7 +69,7 @@ internal static class FileAdvisor
 
     private static void Fadvise(CachedFile file, long offset, long length, int value, FileAdvice advice)
     {
-        int errno = Libc.PosixFadvise(file.Handle, offset, length, value);
+        int errno = Libc.PosixFadvise(file.Handle, offset, length, value).Errno;
         if (errno != 0)
         {
             string why = (Errno)errno switch

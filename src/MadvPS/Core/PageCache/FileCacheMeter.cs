@@ -29,8 +29,8 @@ internal static class FileCacheMeter
     {
         if (method == CacheMeasureMethod.Auto && !s_cachestatMissing)
         {
-            int errno = Libc.Cachestat(file.Handle, (ulong)offset, (ulong)length, out CachestatCounts counts);
-            switch ((Errno)errno)
+            SysResult result = Libc.Cachestat(file.Handle, (ulong)offset, (ulong)length, out CachestatCounts counts);
+            switch ((Errno)result.Errno)
             {
                 case Errno.None:
                     return new CacheFigures(
@@ -53,7 +53,7 @@ internal static class FileCacheMeter
                     break;
                 default:
                     throw new FileCacheException(FileCacheFailure.SystemCallFailed, file.Path,
-                        new LinuxErrorException("cachestat", errno, file.Path).Message, errno);
+                        new LinuxErrorException(result.Syscall, result.Errno, file.Path).Message, result.Errno);
             }
         }
 

@@ -22,7 +22,7 @@ internal static class PageCacheVisibility
         }
 
         // The descriptor's magic link names exactly the opened file, even if the path changed since.
-        return Libc.CheckWriteAccess($"/proc/self/fd/{file.Handle.DangerousGetHandle()}") == 0;
+        return !Libc.CheckWriteAccess($"/proc/self/fd/{file.Handle.DangerousGetHandle()}").Failed;
     }
 
     public static FileCacheException Hidden(CachedFile file) => new(
