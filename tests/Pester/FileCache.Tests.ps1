@@ -34,6 +34,16 @@ BeforeAll {
     function script:Get-Fincore([string] $Path) {
         [long](fincore --bytes --noheadings --raw --output RES -- $Path)
     }
+
+    # mincore (fincore) counts a page only once it is up to date; cachestat counts it as soon as it
+    # is in the page cache, which readahead does before its reads complete. Readahead (WillNeed, or
+    # the kernel's own after a read) finishes after the call returns: wait for fincore to reach the
+    # expected figure, with a deadline, and return what it last saw.
+    function script:Wait-Fincore([string] $Path, [long] $Expected, [int] $TimeoutMs = 10000) {
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while (($seen = Get-Fincore $Path) -ne $Expected -and $clock.ElapsedMilliseconds -lt $TimeoutMs) { Start-Sleep -Milliseconds 20 }
+        $seen
+    }
 }
 
 AfterAll {
@@ -64,7 +74,8 @@ Describe 'Get-FileCache' {
         $c = Get-FileCache -Path $path
         $c.Cached | Should -BeGreaterThan 0
         $c.Cached | Should -BeLessThan 4MB
-        $c.Cached | Should -Be (Get-Fincore $path)
+        # The read's readahead may still be in flight: fincore catches up when it completes.
+        Wait-Fincore $path $c.Cached | Should -Be $c.Cached
     }
 
     It 'shows human sizes and the cached share in its table view, also for deserialized objects' {
@@ -210,7 +221,7 @@ Describe 'Invoke-FileAdvice' {
         $load.CachedAfter | Should -Be 16MB
         $load.Length | Should -Be 16MB
         (Get-FileCache $path).Cached | Should -Be 16MB
-        if ($hasFincore) { Get-Fincore $path | Should -Be 16MB }
+        if ($hasFincore) { Wait-Fincore $path 16MB | Should -Be 16MB -Because 'the readahead WillNeed started completes within the deadline' }
     }
 
     It 'advises only the range given by -Offset and -Length' {
