@@ -104,7 +104,9 @@ Describe 'Set-ProcessMadvise when one process of several fails' {
         $script:a = Start-TestTarget -FileMiB 4
         $script:b = Start-TestTarget -FileMiB 4
         # A zombie: sh forks a short sleep and becomes a long one that never reaps it.
-        $script:parent = [Diagnostics.Process]::Start('sh', @('-c', 'sleep 0.2 & exec sleep 60'))
+        $info = [Diagnostics.ProcessStartInfo]::new('sh')
+        foreach ($a in '-c', 'sleep 0.2 & exec sleep 60') { $info.ArgumentList.Add($a) }
+        $script:parent = [Diagnostics.Process]::Start($info)
     }
     AfterAll {
         foreach ($x in $script:a, $script:b) { if ($x) { $x.Stop() } }
@@ -112,8 +114,8 @@ Describe 'Set-ProcessMadvise when one process of several fails' {
     }
 
     It 'writes one error for it and still advises the others, before and after it' {
-        $zombie = 0
-        Wait-Until { $kids = (Get-Content "/proc/$($parent.Id)/task/$($parent.Id)/children" -Raw).Trim(); if ($kids) { $script:zombie = [int]($kids -split ' ')[0] }; $script:zombie -and (Get-ProcessState $script:zombie) -eq 'Z' }
+        $script:zombie = 0
+        Wait-Until { $kids = "$(Get-Content "/proc/$($parent.Id)/task/$($parent.Id)/children" -Raw -ErrorAction SilentlyContinue)".Trim(); if ($kids) { $script:zombie = [int]($kids -split ' ')[0] }; $script:zombie -and (Get-ProcessState $script:zombie) -eq 'Z' }
         $zombie = $script:zombie
         foreach ($x in $a, $b) { $null = $x.Send('touch file'); $x.Resident('file') | Should -Be 4MB }
         $calls = Get-AdviceCalls
