@@ -188,6 +188,24 @@ function Get-KernelThreadId {
     $null
 }
 
+function Get-KernelVersion {
+    # The running kernel's major.minor, from /proc/sys/kernel/osrelease (6.18.44-fc-v669 -> 6.18).
+    $release = [IO.File]::ReadAllText('/proc/sys/kernel/osrelease').Trim()
+    if ($release -match '^(\d+)\.(\d+)') { return [version]"$($Matches[1]).$($Matches[2])" }
+    [version]'0.0'
+}
+
+function Get-DiskFolderProblem {
+    # $null if the folder is on a file system with a page cache that file advice acts on, else
+    # the reason a test should skip (tmpfs and ramfs keep file pages in memory: PageOut and
+    # DontNeed of their pages do nothing).
+    param([string] $Path = '/var/tmp')
+    if (-not (Test-Path $Path)) { return "$Path does not exist" }
+    $type = (& stat -f -c %T $Path).Trim()
+    if ($type -in 'tmpfs', 'ramfs') { return "$Path is on $type, where file pages cannot be paged out (set MADVPS_TARGET_DIR to a folder on a disk)" }
+    $null
+}
+
 function Test-CapSysNice {
     # Whether this process has CAP_SYS_NICE (bit 23) in its effective set, from /proc/self/status.
     $line = Get-Content /proc/self/status | Where-Object { $_ -like 'CapEff:*' }
@@ -195,4 +213,4 @@ function Test-CapSysNice {
     ($mask -band (1L -shl 23)) -ne 0
 }
 
-Export-ModuleMember -Function Start-TestTarget, Get-TargetMapping, Enable-TestSwap, Disable-TestSwap, Get-TestSwapList, Get-ProcessState, Wait-ProcessState, Get-FreeProcessId, Get-KernelThreadId, Test-CapSysNice
+Export-ModuleMember -Function Start-TestTarget, Get-TargetMapping, Enable-TestSwap, Disable-TestSwap, Get-TestSwapList, Get-ProcessState, Wait-ProcessState, Get-FreeProcessId, Get-KernelThreadId, Test-CapSysNice, Get-KernelVersion, Get-DiskFolderProblem
