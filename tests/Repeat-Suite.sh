@@ -53,7 +53,8 @@ for i in $(seq 1 "$runs"); do
     echo "run $i: ${line:-no count line} (exit code $code, $(( $(date +%s) - start )) s)"
     if [ "$code" -ne 0 ] || ! echo "$line" | grep -q ' 0 failed'; then
         failed=1
-        grep -aE '^\S*\[-\]|\[91m\[-\]' "$log" | head -20 | sed 's/^/    /'
+        # Each failed test with the lines that say why.
+        grep -aE -A4 '\[-\] ' "$log" | head -60 | sed 's/^/    /'
     fi
     rm -rf "$clone"
 done

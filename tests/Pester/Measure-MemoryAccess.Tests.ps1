@@ -262,7 +262,23 @@ Describe 'Measure-MemoryAccess and bad input' {
             Set-ItResult -Skipped -Because 'the test starts a target as daemon and a pwsh without CAP_DAC_OVERRIDE, which needs root'
             return
         }
-        $other = Start-TestTarget -FileMiB 4 -User daemon
+        # The target program as daemon must be able to read it: the clone may sit in a folder only
+        # root can enter (a 0700 temporary folder, /root), so a copy goes to one daemon can read.
+        $sandbox = Join-Path '/var/tmp' "madvps-daemon-$([guid]::NewGuid().ToString('n'))"
+        New-Item -ItemType Directory -Path $sandbox | Out-Null
+        & chmod 755 $sandbox
+        Copy-Item -Recurse (Split-Path $env:MADVPS_TARGET) (Join-Path $sandbox 'target')
+        & chmod -R a+rX $sandbox
+        $ownTarget = $env:MADVPS_TARGET
+        $other = $null
+        try {
+            $env:MADVPS_TARGET = Join-Path $sandbox "target/$(Split-Path -Leaf $ownTarget)"
+            $other = Start-TestTarget -FileMiB 4 -User daemon
+        }
+        finally {
+            $env:MADVPS_TARGET = $ownTarget
+            if (-not $other) { Remove-Item -Recurse -Force $sandbox -ErrorAction SilentlyContinue }
+        }
         try {
             $file = $other.Region('file')
             $referenced = { (Get-MemoryMapping -Id $other.Id -Address $file.Start).Referenced }
@@ -279,6 +295,9 @@ Describe 'Measure-MemoryAccess and bad input' {
             $message | Should -Match 'CAP_DAC_OVERRIDE'
             & $referenced | Should -Be 4MB
         }
-        finally { $other.Stop() }
+        finally {
+            $other.Stop()
+            Remove-Item -Recurse -Force $sandbox -ErrorAction SilentlyContinue
+        }
     }
 }
