@@ -8,12 +8,15 @@
 // (N VMAs), --reserve-mib (mapped, never touched).
 //   checksum [REGION]     a 64-bit FNV-1a hash of a region (or of all), read through the mapping
 //   resident REGION       bytes of the region resident in RAM (mincore)
-//   touch REGION          reads every page of the region again
+//   touch REGION          reads every page of the region again (after flushing this process's TLB
+//                         for it, so that every read sets the accessed bit: see FlushTlb)
 //   touch-loop REGION MS  keeps reading the region every MS milliseconds, in the background
 //   stop-loop             stops touch-loop
 //   unmap REGION          unmaps the region (to make a hole)
 //   exit                  exits
 // Each answer is one line. Region lines are "region NAME 0xSTART LENGTH".
+// Files go to --dir, or $MADVPS_TARGET_DIR, or /var/tmp (a disk on most hosts, where /tmp is often
+// tmpfs and file advice does nothing), or the temporary folder.
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -32,6 +35,7 @@ internal static unsafe partial class Program
     private static readonly Dictionary<string, (IntPtr Address, long Length)> s_regions = new();
     private static readonly List<string> s_order = new();
     private static volatile bool s_touching;
+    private static string? s_loopRegion;
     private static long s_pageSize;
 
     [LibraryImport("libc.so.6", SetLastError = true)]
@@ -65,7 +69,7 @@ internal static unsafe partial class Program
     {
         s_pageSize = Environment.SystemPageSize;
         var options = Options.Parse(args);
-        string directory = options.Directory ?? Path.GetTempPath();
+        string directory = options.Directory ?? DefaultDirectory();
 
         if (options.AnonMiB > 0) AddAnonymous("anon", options.AnonMiB << 20);
         if (options.FileMiB > 0) AddFile("file", Path.Combine(directory, $"madvps-target-{Environment.ProcessId}.data"), options.FileMiB << 20, shared: false);
@@ -136,6 +140,13 @@ internal static unsafe partial class Program
 
         Cleanup(options, directory);
         return 0;
+    }
+
+    private static string DefaultDirectory()
+    {
+        string? chosen = Environment.GetEnvironmentVariable("MADVPS_TARGET_DIR");
+        if (!string.IsNullOrEmpty(chosen)) return chosen;
+        return Directory.Exists("/var/tmp") ? "/var/tmp" : Path.GetTempPath();
     }
 
     private static void Cleanup(Options options, string directory)
@@ -308,7 +319,27 @@ internal static unsafe partial class Program
     private static void Touch(string name)
     {
         (IntPtr address, long length) = s_regions[name];
+        FlushTlb(name, address, length);
         Touch(address, length);
+    }
+
+    private static readonly Dictionary<string, int> s_protections = new()
+    {
+        ["file"] = PROT_READ, ["lockedbefore"] = PROT_READ, ["lockedafter"] = PROT_READ, ["many"] = -1, ["reserve"] = -1,
+    };
+
+    // clear_refs clears the accessed bits but flushes no TLB (fs/proc/task_mmu.c, clear_refs_write),
+    // so a read through a translation a CPU still caches would leave its page "unreferenced".
+    // mprotect to PROT_NONE and back rewrites the entries (keeping their accessed bits) and flushes.
+    private static void FlushTlb(string name, IntPtr address, long length)
+    {
+        int prot = s_protections.TryGetValue(name, out int p) ? p : PROT_READ | PROT_WRITE;
+        // Never while touch-loop reads the region from its thread: it would fault on PROT_NONE.
+        if (prot < 0 || (s_touching && s_loopRegion == name)) return;
+        if (mprotect(address, (nuint)length, PROT_NONE) != 0 || mprotect(address, (nuint)length, prot) != 0)
+        {
+            throw new InvalidOperationException($"mprotect failed: errno {Marshal.GetLastPInvokeError()}");
+        }
     }
 
     private static long s_sink;
@@ -327,6 +358,7 @@ internal static unsafe partial class Program
     private static void StartTouchLoop(string name, int milliseconds)
     {
         (IntPtr address, long length) = s_regions[name];
+        s_loopRegion = name;
         s_touching = true;
         var thread = new Thread(() =>
         {

@@ -8,6 +8,22 @@ BeforeAll {
     function Get-RegionMapping($Target, [string] $Region) {
         Get-MemoryMapping -Id $Target.Id -Address $Target.Region($Region).Start
     }
+
+    # The interop counts its process_madvise calls: a test reads the count to prove that -WhatIf,
+    # a No to -Confirm or a refusal sent nothing.
+    $script:adviceCounter = [MadvPS.MemoryMapping].Assembly.GetType('MadvPS.Interop.Libc').GetProperty('ProcessMadviseCalls', [Reflection.BindingFlags]'NonPublic,Static')
+    function Get-AdviceCalls { [long]$script:adviceCounter.GetValue($null) }
+
+    # PageOut isolates pages from the LRU lists; pages faulted in on another CPU moments before can
+    # still sit in that CPU's lru_add folio batch (up to 31 folios, mm/swap.c), which the caller's
+    # lru_add_drain() does not reach, so up to that many may stay resident.
+    $script:LruBatchSlack = 31 * 4KB
+
+    # The host's swap as this file found it: the last test checks it is the same at the end.
+    $script:swapsAtStart = Get-TestSwapList
+    $script:kernel = Get-KernelVersion
+    # The target's files: PageOut of file pages needs a disk under them, not tmpfs.
+    $script:diskProblem = Get-DiskFolderProblem $(if ($env:MADVPS_TARGET_DIR) { $env:MADVPS_TARGET_DIR } else { '/var/tmp' })
 }
 
 Describe 'PageOut of file-backed memory, without swap' {
@@ -17,6 +33,7 @@ Describe 'PageOut of file-backed memory, without swap' {
     AfterAll { $t.Stop() }
 
     It 'drops the RSS of the mappings piped in to near zero and keeps the data' {
+        if ($diskProblem) { Set-ItResult -Skipped -Because $diskProblem; return }
         $checksum = $t.Checksum('')
         $before = Get-RegionMapping $t 'file'
         $before.Rss | Should -BeGreaterOrEqual 16MB
@@ -33,6 +50,7 @@ Describe 'PageOut of file-backed memory, without swap' {
     }
 
     It 'writes back and drops dirty shared file pages' {
+        if ($diskProblem) { Set-ItResult -Skipped -Because $diskProblem; return }
         $checksum = $t.Checksum('sharedfile')
         Get-RegionMapping $t 'sharedfile' | Invoke-MemoryAdvice -Advice PageOut
         (Get-RegionMapping $t 'sharedfile').Rss | Should -BeLessThan 1MB
@@ -72,9 +90,13 @@ Describe 'Cold, WillNeed and Collapse' {
     }
 
     It 'Collapse turns an aligned region into transparent huge pages and keeps the data' {
+        if ($kernel -lt [version]'6.1') { Set-ItResult -Skipped -Because "MADV_COLLAPSE for another process needs Linux 6.1; this is $kernel"; return }
         $huge = $t.Region('huge')
         $checksum = $t.Checksum('huge')
-        (Get-RegionMapping $t 'huge').AnonHugePages | Should -Be 0 -Because "THP is '$(Get-Content /sys/kernel/mm/transparent_hugepage/enabled)' and the region was not advised HugePage"
+        $thp = Get-Content /sys/kernel/mm/transparent_hugepage/enabled
+        # With THP [always] the first write may already have given the region huge pages; in the
+        # other modes it has none until Collapse.
+        if ($thp -notmatch '\[always\]') { (Get-RegionMapping $t 'huge').AnonHugePages | Should -Be 0 -Because "THP is '$thp' and the region was not advised HugePage" }
         $r = Invoke-MemoryAdvice -Id $t.Id -Address $huge.Start -Length $huge.Length -Advice Collapse -PassThru
         $r.Status | Should -Be 'Advised'
         $r.BytesAdvised | Should -Be $huge.Length
@@ -95,12 +117,15 @@ Describe 'Cold, WillNeed and Collapse' {
 
 Describe 'PageOut of anonymous memory, with swap' {
     BeforeAll {
+        $t = $null
         $swap = Enable-TestSwap -MiB 256
-        if ($swap) { $t = Start-TestTarget -AnonMiB 32 -LockedMiB 4 }
+        # A target that fails to start must not leave the swap file on.
+        try { if ($swap) { $t = Start-TestTarget -AnonMiB 32 -LockedMiB 4 } }
+        catch { Disable-TestSwap $swap; $swap = $null; throw }
     }
     AfterAll {
-        if ($swap) { $t.Stop() }
-        Disable-TestSwap $swap
+        try { if ($t) { $t.Stop() } }
+        finally { Disable-TestSwap $swap }
     }
 
     It 'moves the anonymous pages to swap and the data reads back unchanged' {
@@ -134,8 +159,11 @@ Describe 'PageOut of anonymous memory, with swap' {
         $r = Set-ProcessMadvise -Id $t.Id -Advice PageOut -MappingType Anonymous
         $r.PSObject.TypeNames[0] | Should -Be 'MadvPS.ProcessAdviceResult'
         $r.RangesSkipped | Should -BeGreaterOrEqual 1 -Because 'the locked mapping is skipped'
-        $r.SwapAfter | Should -BeGreaterThan $r.SwapBefore
-        $r.RssAfter | Should -BeLessThan $r.RssBefore
+        # The 32 MiB read back in by the touch go to swap again, and leave RSS.
+        $r.SwapAfter - $r.SwapBefore | Should -BeGreaterOrEqual (32MB - $LruBatchSlack)
+        $r.RssBefore - $r.RssAfter | Should -BeGreaterOrEqual (32MB - $LruBatchSlack)
+        $t.Resident('anon') | Should -BeLessOrEqual $LruBatchSlack
+        (Get-RegionMapping $t 'locked').Rss | Should -Be 4MB -Because 'the locked mapping was skipped'
         $r.RssReclaimed | Should -Be ($r.RssBefore - $r.RssAfter)
         $rollup = Get-MemoryMapping -Id $t.Id -Rollup
         [math]::Abs($rollup.Swap - $r.SwapAfter) | Should -BeLessThan 1MB
@@ -150,6 +178,7 @@ Describe 'Ranges the kernel refuses' {
 
     It 'fails an unmapped range in the middle of a batch alone and advises the others' {
         $three = 'file', 'sharedfile', 'memfd' | ForEach-Object { Get-RegionMapping $t $_ }
+        $memfdChecksum = $t.Checksum('memfd')
         $t.Send('unmap sharedfile') | Should -Be 'unmapped'
         $results = $three | Invoke-MemoryAdvice -Advice PageOut -PassThru -ErrorVariable errs -ErrorAction SilentlyContinue
         $results.Status | Should -Be 'Advised', 'Failed', 'Advised'
@@ -160,7 +189,10 @@ Describe 'Ranges the kernel refuses' {
         $errs[0].TargetObject.Start | Should -Be $three[1].Start
         $errs[0].Exception.Message | Should -Match 'not mapped'
         (Get-RegionMapping $t 'file').Rss | Should -BeLessThan 1MB
-        $t.Resident('memfd') | Should -Be 4MB -Because 'PageOut of shmem without swap keeps it'
+        # Shmem (the memfd) can only go to swap: without swap it stays; with the host's swap on,
+        # the kernel may move it, so only its data is checked then.
+        if (@(Get-TestSwapList).Count -eq 0) { $t.Resident('memfd') | Should -Be 4MB -Because 'PageOut of shmem without swap keeps it' }
+        $t.Checksum('memfd') | Should -Be $memfdChecksum
     }
 
     It 'advises a range larger than the 2 GiB a call can take, whole' {
@@ -260,6 +292,7 @@ Describe 'Advice to the calling process itself' {
     }
 
     It 'gives DontNeed with -Force and confirmation: the pages read back as zeros' {
+        if ($kernel -lt [version]'6.13') { Set-ItResult -Skipped -Because "process_madvise takes any advice for the caller itself only since Linux 6.13; this is $kernel"; return }
         Set-Block 7
         $r = Invoke-MemoryAdvice -Id $PID -Address $start -Length $length -Advice DontNeed -Force -Confirm:$false -PassThru
         $r.Status | Should -Be 'Advised'
@@ -280,6 +313,7 @@ Describe 'Set-ProcessMadvise' {
     AfterAll { $t.Stop() }
 
     It 'pages out the file-backed part of a process and reports RSS before and after' {
+        if ($diskProblem) { Set-ItResult -Skipped -Because $diskProblem; return }
         $t.Send('touch file') | Out-Null
         $r = Set-ProcessMadvise -Id $t.Id -Advice PageOut -MappingType File
         $r.ProcessId | Should -Be $t.Id
@@ -306,13 +340,20 @@ Describe 'Set-ProcessMadvise' {
     It 'takes processes from Get-Process and by -Name' {
         $byProcess = Get-Process -Id $t.Id | Set-ProcessMadvise -Advice Cold -MappingType File
         $byProcess.ProcessId | Should -Be $t.Id
-        $name = (Get-Process -Id $t.Id).ProcessName
-        $t.Send('touch file') | Out-Null
-        (Get-RegionMapping $t 'file').Referenced | Should -BeGreaterOrEqual 16MB
-        # Cold on every process of that name (dotnet): harmless, it only ages their file pages.
-        $byName = @(Set-ProcessMadvise -Name $name -Advice Cold -MappingType File)
-        $byName.ProcessId | Should -Contain $t.Id
-        (Get-RegionMapping $t 'file').Referenced | Should -BeLessThan 1MB
+        # A target of a name no other process has, so that -Name reaches only it.
+        $name = "madvps-$(Get-Random -Minimum 10000 -Maximum 99999)"
+        $named = Start-TestTarget -FileMiB 8 -ProcessName $name
+        try {
+            (Get-Process -Id $named.Id).ProcessName | Should -Be $name
+            $named.Send('touch file') | Out-Null
+            (Get-RegionMapping $named 'file').Referenced | Should -BeGreaterOrEqual 8MB
+            $t.Send('touch file') | Out-Null
+            $byName = @(Set-ProcessMadvise -Name $name -Advice Cold -MappingType File)
+            $byName.ProcessId | Should -Be @($named.Id)
+            (Get-RegionMapping $named 'file').Referenced | Should -BeLessThan 1MB
+            (Get-RegionMapping $t 'file').Referenced | Should -BeGreaterOrEqual 16MB -Because 'another process was not named'
+        }
+        finally { $named.Stop() }
     }
 
     It 'accepts only the advice the kernel allows for another process' {
@@ -327,6 +368,7 @@ Describe 'Set-ProcessMadvise' {
     }
 
     It '-Freeze resumes the process when ranges fail' {
+        if ($kernel -lt [version]'6.1') { Set-ItResult -Skipped -Because "MADV_COLLAPSE for another process needs Linux 6.1; this is $kernel"; return }
         $r = Set-ProcessMadvise -Id $t.Id -Advice Collapse -Freeze -MappingType All
         $r.RangesFailed + $r.RangesSkipped | Should -BeGreaterThan 0
         Get-ProcessState $t.Id | Should -Not -Be 'T'
@@ -351,21 +393,23 @@ Describe 'Set-ProcessMadvise' {
     It '-Freeze resumes the process when the pipeline is stopped' {
         $big = Start-TestTarget -Mappings 40000
         try {
-            foreach ($delay in 0, 20, 60, 150) {
+            foreach ($i in 1..3) {
                 $ps = [powershell]::Create()
                 $null = $ps.AddScript("Import-Module '$env:MADVPS_MODULE'; Set-ProcessMadvise -Id $($big.Id) -Advice Cold -Freeze")
                 $async = $ps.BeginInvoke()
-                Start-Sleep -Milliseconds $delay
+                # Stopped only once the freeze has begun, so that the stop lands inside it.
+                Wait-ProcessState -Id $big.Id -State 'T' -Until { $async.IsCompleted } | Should -Be 'T' -Because 'the target is frozen before the run ends'
                 $ps.Stop()
+                $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+                Get-ProcessState $big.Id | Should -Not -Be 'T' -Because "the pipeline was stopped while the target was frozen (run $i)"
                 $ps.Dispose()
-                Get-ProcessState $big.Id | Should -Not -Be 'T' -Because "the pipeline was stopped after $delay ms"
             }
         }
         finally { $big.Stop() }
     }
 
     It 'writes ObjectNotFound for a process that does not exist and goes on' {
-        $r = Set-ProcessMadvise -Id 4194000, $t.Id -Advice Cold -MappingType File -ErrorVariable errs -ErrorAction SilentlyContinue
+        $r = Set-ProcessMadvise -Id (Get-FreeProcessId), $t.Id -Advice Cold -MappingType File -ErrorVariable errs -ErrorAction SilentlyContinue
         $r | Should -HaveCount 1
         $errs[0].FullyQualifiedErrorId | Should -Be 'ProcessNotFound,MadvPS.Commands.SetProcessMadviseCommand'
     }
@@ -400,6 +444,13 @@ Describe 'Get-MemoryAdviceSupport' {
         $e.KernelRelease | Should -Be (Get-Content /proc/sys/kernel/osrelease)
         $e.ProcessMadviseAvailable | Should -BeTrue
         $e.TransparentHugePages | Should -BeIn 'always', 'madvise', 'never'
-        $e.HasCapSysNice | Should -Be ((id -u) -eq '0')
+        $e.HasCapSysNice | Should -Be (Test-CapSysNice) -Because 'CapEff in /proc/self/status says whether this process has CAP_SYS_NICE (bit 23)' 
+    }
+}
+
+Describe 'The host after the advice tests' {
+    It 'has the swap areas it had before them: the test swap file is off and gone' {
+        Get-TestSwapList | Should -Be $swapsAtStart
+        Get-ChildItem /var/tmp -Filter "madvps-test-swap-$PID" | Should -BeNullOrEmpty
     }
 }

@@ -175,7 +175,17 @@ Describe 'Example <N> of <Name> runs as written' -ForEach $exampleCases {
         $Code | Should -Not -BeNullOrEmpty
         $example = [scriptblock]::Create($Code)
         # Errors the example does not silence itself fail the test.
+        $counter = [MadvPS.MemoryMapping].Assembly.GetType('MadvPS.Interop.Libc').GetProperty('ProcessMadviseCalls', [Reflection.BindingFlags]'NonPublic,Static')
+        $calls = [long]$counter.GetValue($null)
         $out = & { $ErrorActionPreference = 'Stop'; $ProgressPreference = 'SilentlyContinue'; . $example } *>&1 | Out-String -Width 160
         $out | Should -Not -Match 'format-default|out-lineoutput'
+        if ($Code -match '-WhatIf') {
+            # A preview, run against this host's processes: it must send nothing.
+            [long]$counter.GetValue($null) - $calls | Should -Be 0 -Because 'an example with -WhatIf makes no process_madvise call'
+        }
+        else {
+            # Every other example shows something (objects, a table, a list, a verbose record).
+            $out.Trim() | Should -Not -BeNullOrEmpty -Because 'the example should show its result'
+        }
     }
 }

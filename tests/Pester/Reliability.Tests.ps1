@@ -27,6 +27,11 @@ BeforeAll {
     $script:pwshDll = Join-Path $PSHOME 'pwsh.dll'
     $script:dotnet = [Environment]::ProcessPath
 
+    # PageOut isolates pages from the LRU lists; pages faulted in on another CPU moments before can
+    # still sit in that CPU's lru_add folio batch (up to 31 folios, mm/swap.c), which the caller's
+    # lru_add_drain() does not reach, so up to that many may stay resident.
+    $script:LruBatchSlack = 31 * 4KB
+
     # The advices that destroy data: the kernel's is_discard() list, and HwPoison.
     $script:destructive = [MadvPS.MemoryAdvice[]]@('DontNeed', 'Free', 'Remove', 'DontFork', 'WipeOnFork', 'GuardInstall', 'DontNeedLocked', 'HwPoison')
 }
@@ -107,15 +112,18 @@ Describe 'Advice aimed at a process that was replaced' {
     It 'refuses it after a real PID reuse, and no call reaches the new process' {
         if (-not (Get-Command unshare -ErrorAction Ignore)) { Set-ItResult -Skipped -Because 'unshare (util-linux) is not installed'; return }
         $resultFile = Join-Path ([IO.Path]::GetTempPath()) "madvps-pidreuse-$([guid]::NewGuid().ToString('n')).json"
+        $hostPidMax = [IO.File]::ReadAllText('/proc/sys/kernel/pid_max').Trim()
         try {
             # A new PID namespace with its own /proc, so that a lowered pid_max (per namespace since
-            # Linux 6.14) wraps PIDs without touching the host's.
-            & unshare --pid --fork --mount-proc $dotnet $pwshDll -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'Reliability/PidReuse.ps1') -ResultFile $resultFile
+            # Linux 6.14; the script skips on older kernels) wraps PIDs without touching the host's.
+            & unshare --pid --fork --mount-proc $dotnet $pwshDll -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'Reliability/PidReuse.ps1') -ResultFile $resultFile -HostPidNamespace (Get-Item /proc/self/ns/pid).LinkTarget
             $r = Get-Content -Raw $resultFile | ConvertFrom-Json
         }
         finally {
             Remove-Item $resultFile -ErrorAction SilentlyContinue
         }
+        # Whatever happened inside, the host's pid_max is the one it had.
+        [IO.File]::ReadAllText('/proc/sys/kernel/pid_max').Trim() | Should -Be $hostPidMax -Because "the test must not change the host's pid_max"
         if ($r.PSObject.Properties['Skipped']) { Set-ItResult -Skipped -Because $r.Skipped; return }
         $r.PSObject.Properties['Error'] | Should -BeNullOrEmpty
         Write-Host "    PID $($r.APid) reused after $($r.Tries) start(s) of B in a namespace with pid_max $($r.PidMax); A started at tick $($r.AStartTime), B at $($r.BStartTime)"
@@ -137,7 +145,8 @@ Describe 'Advice aimed at a process that was replaced' {
         # The same range with B's identity is advised and B's pages go: a call that reached B shows.
         $r.Control.Errors | Should -BeNullOrEmpty
         $r.Control.Calls | Should -BeGreaterThan 0
-        $r.Control.ResidentAfter | Should -BeLessThan ($r.BResidentBefore / 2)
+        $r.BResidentBefore | Should -Be 8MB
+        $r.Control.ResidentAfter | Should -BeLessOrEqual $LruBatchSlack
     }
 
     It 'refuses a mapping whose <Property> was altered, and sends nothing' -ForEach @(
@@ -285,14 +294,16 @@ Describe 'An unprivileged user' {
     It 'advises its own processes with CAP_SYS_NICE: their file pages go' {
         $nice.InvokeOwn.Errors | Should -BeNullOrEmpty
         $nice.InvokeOwn.Statuses | Should -Be @('Advised')
-        $nice.OwnResidentBefore | Should -BeGreaterThan 0
-        $nice.OwnResidentAfterInvoke | Should -BeLessThan ($nice.OwnResidentBefore / 2)
+        $nice.OwnResidentBefore | Should -Be 8MB
+        $nice.OwnResidentAfterInvoke | Should -BeLessOrEqual $LruBatchSlack
         $nice.SetOwn.Errors | Should -BeNullOrEmpty
         $nice.SetOwn.Output | Should -Be 1
-        $nice.OwnResidentAfterSet | Should -BeLessThan ($nice.OwnResidentBeforeSet / 2)
+        $nice.OwnResidentBeforeSet | Should -Be 8MB
+        $nice.OwnResidentAfterSet | Should -BeLessOrEqual $LruBatchSlack
     }
 
     It 'advises itself without any capability, and refuses data loss on itself without -Force' {
+        if ((Get-KernelVersion) -lt [version]'6.13') { Set-ItResult -Skipped -Because "process_madvise needs no capability for the caller itself only since Linux 6.13; this is $(Get-KernelVersion)"; return }
         foreach ($r in $plain, $nice) {
             $r.SelfCold.Errors | Should -BeNullOrEmpty
             $r.SelfCold.Statuses | Should -Be @('Advised')
@@ -305,7 +316,7 @@ Describe 'An unprivileged user' {
 
 Describe 'Stops during Set-ProcessMadvise -Freeze' {
     BeforeAll {
-        $script:big = Start-TestTarget -AnonMiB 32 -Mappings 4000
+        $script:big = Start-TestTarget -AnonMiB 32 -Mappings 40000
         $script:runspace = [runspacefactory]::CreateRunspace()
         $runspace.Open()
         $script:shell = [powershell]::Create($runspace)
@@ -318,39 +329,28 @@ Describe 'Stops during Set-ProcessMadvise -Freeze' {
         if ($script:big) { $big.Stop() }
     }
 
-    It 'leaves the target running wherever the pipeline is stopped' {
-        $stops = 30
+    It 'leaves the target running when the pipeline is stopped while the target is frozen' {
+        $stops = 5
         $checksum = $big.Checksum('anon')
-        # One whole run first: how long a run takes, and that -Freeze does stop the target.
         $shell.Commands.Clear()
         $null = $shell.AddCommand('Set-ProcessMadvise').AddParameter('Id', $big.Id).AddParameter('Advice', 'Cold').AddParameter('Freeze')
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        $whole = $shell.Invoke()
-        $runMs = [Math]::Max(50, $clock.ElapsedMilliseconds)
-        $whole.Frozen | Should -BeTrue
-        $whole.RangesRequested | Should -BeGreaterThan 4000
-
-        $frozenWhenStopped = 0; $leftStopped = @(); $longestStop = 0
+        $report = @()
         foreach ($i in 1..$stops) {
-            $delay = Get-Random -Maximum ($runMs + 1)
             $async = $shell.BeginInvoke()
-            $clock.Restart()
-            while ($clock.ElapsedMilliseconds -lt $delay) { }
-            if ((Get-ProcessState $big.Id) -eq 'T') { $frozenWhenStopped++ }
-            $clock.Restart()
+            # Stop only once the target is seen stopped (T in /proc/PID/stat): the stop then lands
+            # inside the frozen window (reading 40000 mappings and advising them) by construction.
+            $deadline = [Diagnostics.Stopwatch]::StartNew()
+            while (($state = Get-ProcessState $big.Id) -ne 'T' -and -not $async.IsCompleted -and $deadline.ElapsedMilliseconds -lt 30000) { }
+            $state | Should -Be 'T' -Because "run ${i}: the target is frozen before the run ends"
             $shell.Stop()
-            $longestStop = [Math]::Max($longestStop, $clock.ElapsedMilliseconds)
-            $now = Get-ProcessState $big.Id
             try { $null = $shell.EndInvoke($async) } catch [Management.Automation.PipelineStoppedException] { }
-            Start-Sleep -Milliseconds 5
-            $later = Get-ProcessState $big.Id
-            if ($now -eq 'T' -or $later -eq 'T') { $leftStopped += "stop $i after $delay ms: state $now then $later" }
+            $shell.InvocationStateInfo.State | Should -Be 'Stopped' -Because "run ${i} was stopped, not completed"
+            $now = Get-ProcessState $big.Id
+            $now | Should -Not -Be 'T' -Because "run ${i}: Stop() returns after the target was resumed"
+            $report += $now
         }
-
-        Write-Host "    $stops stops at random points of a $runMs ms run; $frozenWhenStopped came while the target was frozen; the longest Stop() took $longestStop ms"
-        $leftStopped | Should -BeNullOrEmpty
-        # Many stops must land while the target is frozen, or the test proves little.
-        $frozenWhenStopped | Should -BeGreaterOrEqual ($stops / 4)
+        Write-Host "    $stops stops while the target was frozen; its state right after each: $($report -join ' ')"
+        # The target runs: it answers, and its data is whole.
         $big.Checksum('anon') | Should -Be $checksum
     }
 }

@@ -15,6 +15,7 @@ namespace MadvPS.Tests;
 /// plan either way. The tests of this class run one after another (one xunit collection), and
 /// only they lock memory in this process.
 /// </summary>
+[Trait("Needs", "Process")]
 public partial class AdviceMappingsTests
 {
     private const int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2;

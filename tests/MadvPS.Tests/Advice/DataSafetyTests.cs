@@ -28,6 +28,7 @@ public sealed class ProcessMadviseCounter
 /// filled with a pattern, so that lost data shows.
 /// </summary>
 [Collection(nameof(ProcessMadviseCounter))]
+[Trait("Needs", "Process")]
 public sealed partial class DataSafetyTests : IDisposable
 {
     private const int Length = 64 * 1024;

@@ -124,13 +124,27 @@ public class SmapsParserTests
         Assert.Equal("zz ??", m.UnknownVmFlags);
     }
 
-    [Fact]
-    public void EveryKnownVmFlagCodeParses()
+    public static IEnumerable<object[]> KernelCodes() => KernelVmFlags.Table.Select(r => new object[] { r.Code, r.KernelFlag, r.Flag });
+
+    [Theory]
+    [MemberData(nameof(KernelCodes))]
+    public void EachKernelVmFlagCodeParsesToItsOwnFlag(string code, string kernelFlag, VmFlags expected)
     {
-        string codes = "rd wr ex sh mr mw me ms gd pf lo io sr rr dc de ac nr ht sf ar wf dd sd mm hg nh mg um uw ui bt mt ss sl lf dp gu ";
+        var m = SmapsText.Parse(SmapsText.Entry(0x1000, 0x2000, vmFlags: code + " ")).Single();
+        Assert.True(expected == m.VmFlags, $"{code} ({kernelFlag}) parsed to {m.VmFlags}, not {expected}");
+        Assert.Equal("", m.UnknownVmFlags);
+    }
+
+    [Fact]
+    public void AllKernelVmFlagCodesTogetherParseToTheirFlags()
+    {
+        string codes = string.Concat(KernelVmFlags.Table.Select(r => r.Code + " "));
+        VmFlags expected = KernelVmFlags.Table.Aggregate(VmFlags.None, (all, r) => all | r.Flag);
         var m = SmapsText.Parse(SmapsText.Entry(0x1000, 0x2000, vmFlags: codes)).Single();
         Assert.Equal("", m.UnknownVmFlags);
-        Assert.Equal(38, System.Numerics.BitOperations.PopCount((ulong)m.VmFlags));
+        Assert.Equal(expected, m.VmFlags);
+        // One member per kernel flag: no two codes share one.
+        Assert.Equal(KernelVmFlags.Table.Length, System.Numerics.BitOperations.PopCount((ulong)expected));
     }
 
     [Fact]

@@ -18,6 +18,8 @@ namespace MadvPS.Tests;
 /// setfsuid), as CI has.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[Trait("Needs", "Root")]
+[Trait("Needs", "Process")]
 public sealed class FileCacheTests : IDisposable
 {
     private const int MiB = 1024 * 1024;

@@ -5,6 +5,7 @@ using Xunit;
 namespace MadvPS.Tests;
 
 /// <summary>An object read on another host or boot never reaches a process here, and the error says where it came from.</summary>
+[Trait("Needs", "Process")]
 public class IdentityTests
 {
     [Fact]

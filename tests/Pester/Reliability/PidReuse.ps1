@@ -6,6 +6,9 @@
 # Advice aimed at A's mappings must be refused (ProcessIdentityMismatch) and reach B not at all.
 param(
     [Parameter(Mandatory)] [string] $ResultFile,
+    # The inode of the PID namespace the test runs in (readlink /proc/self/ns/pid outside): this
+    # script writes pid_max only from another one.
+    [Parameter(Mandatory)] [string] $HostPidNamespace,
     [int] $PidMax = 400
 )
 $ErrorActionPreference = 'Stop'
@@ -13,6 +16,23 @@ Set-StrictMode -Version 3.0
 $result = [ordered]@{}
 
 function Write-Result { $result | ConvertTo-Json -Depth 4 | Set-Content -Path $ResultFile }
+
+# Before Linux 6.14 pid_max is one value for the whole host, whatever the namespace: writing it
+# here would lower the host's. Skip, with the reason, unless the kernel is new enough and this is
+# another PID namespace than the test's.
+$release = (Get-Content /proc/sys/kernel/osrelease)
+$version = if ($release -match '^(\d+)\.(\d+)') { [version]"$($Matches[1]).$($Matches[2])" } else { [version]'0.0' }
+$namespace = (Get-Item /proc/self/ns/pid).LinkTarget
+if ($version -lt [version]'6.14') {
+    $result.Skipped = "pid_max is per PID namespace only since Linux 6.14 (this is $release): lowering it here would lower the host's"
+    Write-Result
+    exit 0
+}
+if ($namespace -eq $HostPidNamespace) {
+    $result.Skipped = "this script runs in the test's own PID namespace ($namespace), where pid_max is the host's"
+    Write-Result
+    exit 0
+}
 
 try {
     # Set-Content does not reach a sysctl; a plain write does.
