@@ -17,7 +17,7 @@ public sealed class MemoryPageSummary
     public long AbsentBytes { get; set; }
     /// <summary>Resident bytes mapped by this process only.</summary>
     public long ExclusiveBytes { get; set; }
-    /// <summary>How many runs Get-MemoryPage would write for the range.</summary>
+    /// <summary>How many runs of pages alike in state, Exclusive and FilePage the range is made of (Huge and ZeroPage do not split them here).</summary>
     public long Runs { get; set; }
 
     public override string ToString() => $"{Start:x}-{End:x} {Path}";

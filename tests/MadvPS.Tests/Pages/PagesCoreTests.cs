@@ -179,4 +179,28 @@ public class PagesCoreTests
             Assert.Throws<PageRangeException>(() => reader.Count(0xffffffffff600000, 4096));
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CountGivesTheTotalsOfTheRuns(bool scan)
+    {
+        PageSource source = scan ? PageSource.PagemapScan : PageSource.PagemapRead;
+        using TargetProcess target = TargetProcess.Start("--anon-mib 4 --file-mib 4 --memfd-mib 4 --reserve-mib 256");
+        target.Send("touch-every reserve 7");
+        using ProcDirectory directory = ProcDirectory.Open(target.ProcessId);
+        using PagemapReader reader = PagemapReader.Open(directory, source);
+        foreach ((string name, (ulong start, ulong length)) in target.Regions)
+        {
+            List<PageRun> runs = reader.Runs(start, length).ToList();
+            long Sum(Func<PageRun, bool> which) => runs.Where(which).Sum(r => (long)r.Length);
+            // Runs counted by state, Exclusive and FilePage: the runs without Huge and ZeroPage, joined.
+            long joined = runs.Count(r => true) - runs.Zip(runs.Skip(1), (a, b) => a.State == b.State && a.Exclusive == b.Exclusive && a.FilePage == b.FilePage).Count(same => same);
+            var expected = new PageCounts(Sum(r => r.State == PageState.Resident), Sum(r => r.State == PageState.Swapped), Sum(r => r.State == PageState.Absent),
+                Sum(r => r.Exclusive), Sum(r => r.FilePage), joined);
+            Assert.Equal(expected, reader.Count(start, length));
+            Assert.Equal((long)length, expected.TotalBytes);
+            Assert.True(name != "reserve" || expected.ResidentBytes == 9363 * (long)PageSize, $"{name}: {expected}");
+        }
+    }
 }

@@ -19,10 +19,13 @@ namespace MadvPS.Core;
 /// (exclusively mapped, bit 56; guard regions, bit 58, which the ioctl reports as swapped). Without
 /// the ioctl, the words of the whole range are read, 256 KiB at a time; words cannot tell a huge
 /// page or the zero page, so Huge and ZeroPage are false there.
-/// The kernel walks a process that has exited as an empty address space (absent pages, or no words
-/// at all), so every batch is checked against the process before its runs are handed out.
+/// PAGEMAP_SCAN walks a process that has exited as an empty address space (all absent), while a
+/// pagemap read holds a reference on the address space (mmget) and returns nothing once it is
+/// gone. So every batch ends with a read (the words of what the scan reported, or one word after a
+/// scan that reported nothing): a batch whose read returned words saw a live process, and one
+/// whose read returned nothing is an exit (Exited), never a run of Absent pages.
 /// </remarks>
-internal sealed class PagemapReader : IDisposable
+internal sealed partial class PagemapReader : IDisposable
 {
     private const int RegionBatch = 4096;
     private const int WordWindow = 32768;
@@ -124,13 +127,9 @@ internal sealed class PagemapReader : IDisposable
         while (position < end)
         {
             _batch.Clear();
-            ulong next = Source == PageSource.PagemapScan ? ScanBatch(position, end) : ReadBatch(position, end);
-            if (!_directory.IsAlive())
-            {
-                throw Exited(position);
-            }
-
-            position = next;
+            // Each batch proves the process was alive through it (see LoadWords), so no run of an
+            // address space torn down by an exit is handed out as Absent.
+            position = Source == PageSource.PagemapScan ? ScanBatch(position, end) : ReadBatch(position, end);
             foreach (PageRun run in _batch)
             {
                 if (hasPending && pending.Joins(run))
@@ -153,35 +152,6 @@ internal sealed class PagemapReader : IDisposable
         {
             yield return pending;
         }
-    }
-
-    /// <summary>Byte totals of [start, start + length) and its number of runs.</summary>
-    public PageCounts Count(ulong start, ulong length)
-    {
-        long resident = 0, swapped = 0, absent = 0, exclusive = 0, file = 0, runs = 0;
-        foreach (PageRun run in Runs(start, length))
-        {
-            long bytes = (long)run.Length;
-            runs++;
-            switch (run.State)
-            {
-                case PageState.Resident: resident += bytes; break;
-                case PageState.Swapped: swapped += bytes; break;
-                default: absent += bytes; break;
-            }
-
-            if (run.Exclusive)
-            {
-                exclusive += bytes;
-            }
-
-            if (run.FilePage)
-            {
-                file += bytes;
-            }
-        }
-
-        return new PageCounts(resident, swapped, absent, exclusive, file, runs);
     }
 
     // pagemap words of [position, position + WordWindow pages), decoded into runs.
@@ -228,19 +198,12 @@ internal sealed class PagemapReader : IDisposable
 
         if (count < 0)
         {
-            if (errno == (int)Errno.EFAULT)
-            {
-                throw new PageRangeException(position, end - position, "The range is outside the user address space (the [vsyscall] page or the kernel's half): pagemap has nothing for it.");
-            }
+            throw ScanFailed(position, end, errno);
+        }
 
-            var error = new LinuxErrorException("ioctl(PAGEMAP_SCAN)", errno, $"/proc/{ProcessId}/pagemap at 0x{position:x}");
-            if (!_directory.IsAlive())
-            {
-                // ESRCH once the process is reaped.
-                throw Exited(position, error);
-            }
-
-            throw error;
+        if (count == 0)
+        {
+            ProveAlive(position);
         }
 
         // The kernel sets walk_end only where a walk stops early (its 512-region bounce buffer or
@@ -371,10 +334,45 @@ internal sealed class PagemapReader : IDisposable
                 }
 
                 ulong at = address + ((ulong)(done / sizeof(ulong)) << s_pageShift);
-                throw new PageRangeException(at, (ulong)(bytes.Length - done) / sizeof(ulong) << s_pageShift, "The range is outside the user address space (the [vsyscall] page or the kernel's half): pagemap has nothing for it.");
+                throw new PageRangeException(at, (ulong)(bytes.Length - done) / sizeof(ulong) << s_pageShift, "pagemap has nothing here: the range is outside the user address space (the [vsyscall] page or the kernel's half), or the process has replaced its address space (exec).");
             }
 
             done += n;
+        }
+    }
+
+    private Exception ScanFailed(ulong position, ulong end, int errno)
+    {
+        if (errno == (int)Errno.EFAULT)
+        {
+            return new PageRangeException(position, end - position, "The range is outside the user address space (the [vsyscall] page or the kernel's half): pagemap has nothing for it.");
+        }
+
+        var error = new LinuxErrorException("ioctl(PAGEMAP_SCAN)", errno, $"/proc/{ProcessId}/pagemap at 0x{position:x}");
+        // ESRCH once the process is reaped.
+        return _directory.IsAlive() ? error : Exited(position, error);
+    }
+
+    // A pagemap read takes a reference on the address space for its length (mmget), and returns
+    // nothing once it is gone: one word read after a walk proves the walk saw a live process.
+    private void ProveAlive(ulong address)
+    {
+        Span<byte> word = stackalloc byte[sizeof(ulong)];
+        int n;
+        try
+        {
+            n = RandomAccess.Read(_handle, word, (long)((address >> s_pageShift) * sizeof(ulong)));
+        }
+        catch (IOException e) when (!_directory.IsAlive())
+        {
+            throw Exited(address, e);
+        }
+
+        if (n == 0)
+        {
+            throw _directory.IsAlive()
+                ? new PageRangeException(address, PageSize, "pagemap has nothing here: the process has replaced its address space (exec) since it was opened.")
+                : Exited(address);
         }
     }
 
