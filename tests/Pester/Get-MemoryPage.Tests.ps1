@@ -151,6 +151,28 @@ Describe 'A huge reservation' {
     }
 }
 
+Describe 'A process that exits while it is read' {
+    It 'gives ProcessExited after the runs read before it' {
+        $t = Start-TestTarget -ReserveMiB 1024
+        try {
+            $t.Send('touch-every reserve 2') | Out-Null
+            $r = $t.Region('reserve')
+            $seen = [Collections.Generic.List[object]]::new()
+            Get-MemoryPage -Id $t.Id -Address $r.Start -Length $r.Length -ErrorVariable e -ErrorAction SilentlyContinue | ForEach-Object {
+                if ($seen.Count -eq 0) { $t.Process.Kill(); $t.Process.WaitForExit() }
+                $seen.Add($_)
+            }
+            $e | Should -HaveCount 1
+            $e[0].FullyQualifiedErrorId | Should -Be 'ProcessExited,MadvPS.Commands.GetMemoryPageCommand'
+            # The runs written were read while it lived: one resident page, one absent, over and over.
+            $seen.Count | Should -BeGreaterThan 0
+            @($seen | Where-Object Size -NE $pageSize).Count | Should -Be 0
+            $seen[-1].End | Should -BeLessThan $r.End
+        }
+        finally { $t.Stop() }
+    }
+}
+
 Describe 'After PageOut of half a file mapping' {
     It 'shows that half Absent and the other half Resident' {
         $t = Start-TestTarget -FileMiB 16
