@@ -101,6 +101,17 @@ Describe 'Runs against pagemap' {
         (@($back | Get-MemoryPage) | ForEach-Object { "$($_.Start) $($_.Size) $($_.State)" }) | Should -Be ($live | ForEach-Object { "$($_.Start) $($_.Size) $($_.State)" })
     }
 
+    It 'shows runs and summaries in 80 columns, state and size first' {
+        $r = $t.Region('file')
+        foreach ($objects in @((Get-MemoryPage -Id $t.Id -Address $r.Start -Length $r.Length), (Get-MemoryPage -Id $t.Id -Address $r.Start -Length $r.Length -Summary))) {
+            $lines = ($objects | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() }
+            $lines[0] | Should -Match '^\s*PID\s+(State\s+Size|Size\s+Resident)'
+            # The path is the last column: a row ends with its start, cut at 80 columns.
+            $lines[2] | Should -Match ' File +/tmp/'
+            $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 80 }
+        }
+    }
+
     It 'names the source with -Verbose' {
         $r = $t.Region('anon')
         $verbose = Get-MemoryPage -Id $t.Id -Address $r.Start -Length $r.Length -Verbose 4>&1 | Where-Object { $_ -is [Management.Automation.VerboseRecord] }

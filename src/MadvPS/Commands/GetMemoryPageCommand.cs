@@ -96,6 +96,38 @@ public sealed class GetMemoryPageCommand : PSCmdlet, IDisposable
             end = ulong.MaxValue;
         }
 
+        bool any = Cover(process, key, start, end);
+        if (!any && _processes[key] is not null && Refreshed(process, key))
+        {
+            any = Cover(process, key, start, end);
+        }
+
+        if (!any && _processes[key] is not null)
+        {
+            WriteError(new ErrorRecord(
+                new ArgumentException($"No mapping of process {process.ProcessId} ({process.Name}) lies in 0x{start:x}-0x{end:x}: it was unmapped since it was read, or the address is wrong. Get-MemoryMapping -Id {process.ProcessId} lists its mappings."),
+                "RangeNotMapped", ErrorCategory.ObjectNotFound, Id));
+        }
+    }
+
+    private bool Refreshed(PagedProcess process, (int, ulong?, string?) key)
+    {
+        try
+        {
+            return process.Refresh();
+        }
+        catch (ProcessAccessException e)
+        {
+            WriteError(ErrorRecords.ForProcess(e, Id));
+            _processes[key] = null;
+            process.Dispose();
+            return false;
+        }
+    }
+
+    // Writes the pieces of [start, end) that lie in mappings; false when there are none.
+    private bool Cover(PagedProcess process, (int, ulong?, string?) key, ulong start, ulong end)
+    {
         bool any = false;
         foreach (MappedRange piece in process.Cut(start, end))
         {
@@ -110,16 +142,11 @@ public sealed class GetMemoryPageCommand : PSCmdlet, IDisposable
             {
                 _processes[key] = null;
                 process.Dispose();
-                return;
+                return true;
             }
         }
 
-        if (!any)
-        {
-            WriteError(new ErrorRecord(
-                new ArgumentException($"No mapping of process {process.ProcessId} ({process.Name}) lies in 0x{start:x}-0x{end:x}: it was unmapped since it was read, or the address is wrong. Get-MemoryMapping -Id {process.ProcessId} lists its mappings."),
-                "RangeNotMapped", ErrorCategory.ObjectNotFound, Id));
-        }
+        return any;
     }
 
     // Writes the runs or the summary of one piece; false when the process can no longer be read.

@@ -16,7 +16,8 @@ internal readonly record struct MappedRange(ulong Start, ulong End, string Path,
 internal sealed class PagedProcess : IDisposable
 {
     private readonly ProcDirectory _directory;
-    private readonly List<MappedRange> _mappings;
+    private List<MappedRange> _mappings;
+    private long _readAt = Environment.TickCount64;
 
     private PagedProcess(ProcDirectory directory, ProcessStat stat, string name, PagemapReader reader, List<MappedRange> mappings)
     {
@@ -94,6 +95,23 @@ internal sealed class PagedProcess : IDisposable
         }
 
         return mappings;
+    }
+
+    /// <summary>
+    /// Reads maps again, for a range the list does not know (the process mapped it after the list
+    /// was read); at most every 100 ms, so that ranges that are really unmapped cost little.
+    /// False when the list was read too recently.
+    /// </summary>
+    public bool Refresh()
+    {
+        if (Environment.TickCount64 - _readAt < 100)
+        {
+            return false;
+        }
+
+        _mappings = ReadMaps(_directory, Stat);
+        _readAt = Environment.TickCount64;
+        return true;
     }
 
     /// <summary>The parts of [start, end) that lie in mappings, each with its mapping, in address order.</summary>
