@@ -160,9 +160,20 @@ public sealed class GetMemoryPageCommand : PSCmdlet, IDisposable
                 PageCounts c = process.Reader.Count(piece.Start, length);
                 WriteObject(new MemoryPageSummary
                 {
-                    ProcessId = process.ProcessId, ProcessName = process.Name, ProcessStartTime = process.Stat.StartTime, BootId = process.BootId,
-                    Start = piece.Start, End = piece.End, Size = (long)length, Path = piece.Path, Kind = piece.Kind,
-                    ResidentBytes = c.ResidentBytes, SwappedBytes = c.SwappedBytes, AbsentBytes = c.AbsentBytes, ExclusiveBytes = c.ExclusiveBytes, Runs = c.Runs,
+                    ProcessId = process.ProcessId,
+                    ProcessName = process.Name,
+                    ProcessStartTime = process.Stat.StartTime,
+                    BootId = process.BootId,
+                    Start = piece.Start,
+                    End = piece.End,
+                    Size = (long)length,
+                    Path = piece.Path,
+                    Kind = piece.Kind,
+                    ResidentBytes = c.ResidentBytes,
+                    SwappedBytes = c.SwappedBytes,
+                    AbsentBytes = c.AbsentBytes,
+                    ExclusiveBytes = c.ExclusiveBytes,
+                    Runs = c.Runs,
                 });
                 return true;
             }
@@ -176,9 +187,20 @@ public sealed class GetMemoryPageCommand : PSCmdlet, IDisposable
 
                 WriteObject(new MemoryPageRun
                 {
-                    ProcessId = process.ProcessId, ProcessName = process.Name, ProcessStartTime = process.Stat.StartTime, BootId = process.BootId,
-                    Start = run.Start, End = run.End, Size = (long)run.Length, State = run.State, Path = piece.Path, Kind = piece.Kind,
-                    Exclusive = run.Exclusive, FilePage = run.FilePage, Huge = run.Huge, ZeroPage = run.ZeroPage,
+                    ProcessId = process.ProcessId,
+                    ProcessName = process.Name,
+                    ProcessStartTime = process.Stat.StartTime,
+                    BootId = process.BootId,
+                    Start = run.Start,
+                    End = run.End,
+                    Size = (long)run.Length,
+                    State = run.State,
+                    Path = piece.Path,
+                    Kind = piece.Kind,
+                    Exclusive = run.Exclusive,
+                    FilePage = run.FilePage,
+                    Huge = run.Huge,
+                    ZeroPage = run.ZeroPage,
                 });
             }
 
