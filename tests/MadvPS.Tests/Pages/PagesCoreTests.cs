@@ -203,4 +203,59 @@ public class PagesCoreTests
             Assert.True(name != "reserve" || expected.ResidentBytes == 9363 * (long)PageSize, $"{name}: {expected}");
         }
     }
+
+    // A field of the smaps entry that starts at start, in bytes, as the kernel prints it (the test's own reading).
+    private static long SmapsField(int processId, ulong start, string field)
+    {
+        string header = $"{start:x}-";
+        bool inside = false;
+        foreach (string line in System.IO.File.ReadLines($"/proc/{processId}/smaps"))
+        {
+            int space = line.IndexOf(' ');
+            if (space > 0 && line.AsSpan(0, space).Contains('-'))
+            {
+                inside = line.StartsWith(header, StringComparison.Ordinal);
+            }
+            else if (inside && line.StartsWith(field + ":", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        throw new InvalidOperationException($"No {field} for the mapping at 0x{start:x}.");
+    }
+
+    [Fact]
+    public void HugePagesAreHugeRunsAsSmapsCountsThem()
+    {
+        using TargetProcess target = TargetProcess.Start("--huge-mib 8");
+        (ulong start, ulong length) = target.Regions["huge"];
+        // Collapse makes huge pages whatever the THP mode (it ignores transparent_hugepage/enabled).
+        using (ProcessHandle handle = ProcessHandle.Open(target.ProcessId, null, null))
+        {
+            var range = new MadvPS.Interop.IoVec { Base = (nuint)start, Length = (nuint)length };
+            long collapsed = MadvPS.Interop.Libc.ProcessMadvise(handle.Pidfd, new[] { range }, (int)MemoryAdvice.Collapse, out int errno);
+            Assert.True(collapsed == (long)length, $"process_madvise(Collapse) returned {collapsed}, errno {errno}.");
+        }
+
+        long anonHuge = SmapsField(target.ProcessId, start, "AnonHugePages");
+        Assert.True(anonHuge >= 2 << 20, $"The kernel gave the 2 MiB-aligned region no huge page (AnonHugePages {anonHuge}).");
+        List<PageRun> runs = Runs(target.ProcessId, start, length, PageSource.PagemapScan);
+        Assert.Equal(anonHuge, runs.Where(r => r.Huge).Sum(r => (long)r.Length));
+        Assert.All(runs.Where(r => r.Huge), r => Assert.Equal(PageState.Resident, r.State));
+    }
+
+    [Fact]
+    public void PagesReadButNeverWrittenAreTheZeroPage()
+    {
+        using TargetProcess target = TargetProcess.Start("--reserve-mib 8");
+        (ulong start, ulong length) = target.Regions["reserve"];
+        target.Send("touch reserve");
+        // Present in pagemap, yet no Rss: the shared zero page, which smaps does not count.
+        Assert.All(IndependentPagemap.Pages(target.ProcessId, start, length), p => Assert.Equal("Resident", p.State));
+        Assert.Equal(0, SmapsField(target.ProcessId, start, "Rss"));
+        List<PageRun> runs = Runs(target.ProcessId, start, length, PageSource.PagemapScan);
+        Assert.All(runs, r => Assert.True(r.ZeroPage && r.State == PageState.Resident, r.ToString()));
+        Assert.Equal((long)length, runs.Sum(r => (long)r.Length));
+    }
 }
