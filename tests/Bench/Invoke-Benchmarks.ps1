@@ -450,3 +450,6 @@ if ($notes.Count) {
 Set-Content -Path $Output -Value $md.ToString().TrimEnd() -Encoding utf8NoBOM
 Write-Host $md.ToString()
 Write-Host "Wrote $Output"
+
+# Get-MemoryPage's section (issue 15), added to the same file by its own script.
+& (Join-Path $PSScriptRoot 'Pages.Bench.ps1') -Module $Module -Target $Target -Output $Output

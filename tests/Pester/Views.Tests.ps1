@@ -12,6 +12,8 @@ BeforeAll {
         'MadvPS.ProcessAdviceResult'     = Set-ProcessMadvise -Id $target.Id -Advice Cold -MappingType File
         'MadvPS.MemoryAdviceSupport'     = Get-MemoryAdviceSupport -Advice PageOut
         'MadvPS.MemoryAdviceEnvironment' = Get-MemoryAdviceSupport -Environment
+        'MadvPS.MemoryPageRun'           = Get-MemoryPage -Id $target.Id -Address $anon.Start -Length $anon.Length
+        'MadvPS.MemoryPageSummary'       = Get-MemoryPage -Id $target.Id -Address $anon.Start -Length $anon.Length -Summary
     }
     # What each view must show: a label of the view (not a property name) and a human size where the view has one.
     $script:expect = @{
@@ -21,6 +23,8 @@ BeforeAll {
         'MadvPS.ProcessAdviceResult'     = @{ Table = 'PID\s+Name\s+Advice\s+Type\s+Ranges\s+Advised\s+RssBefore\s+RssAfter\s+Reclaimed'; List = 'RssReclaimed\s+:'; Size = $true }
         'MadvPS.MemoryAdviceSupport'     = @{ Table = 'Advice\s+Value\s+Known\s+OtherProcess\s+Destroys\s+Note'; List = 'Description\s+: Reclaim'; Size = $false }
         'MadvPS.MemoryAdviceEnvironment' = @{ Table = 'Kernel\s+ProcessMadvise\s+SwapTotal'; List = 'KernelRelease\s+:'; Size = $true }
+        'MadvPS.MemoryPageRun'           = @{ Table = 'PID\s+State\s+Size\s+Start\s+EFHZ\s+Kind'; List = 'State\s+: Resident'; Size = $true }
+        'MadvPS.MemoryPageSummary'       = @{ Table = 'PID\s+Size\s+Resident\s+Swapped\s+Absent\s+Runs'; List = 'ResidentBytes\s+:'; Size = $true }
     }
     function script:Render($object, [string] $how) {
         # -ShowError puts errors of the views' script blocks into the text instead of blank cells.
@@ -34,7 +38,7 @@ AfterAll {
     if ($script:target) { $script:target.Stop() }
 }
 
-Describe 'The view of <_>' -ForEach @('MadvPS.MemoryMapping', 'MadvPS.ProcessMemory', 'MadvPS.AdviceResult', 'MadvPS.ProcessAdviceResult', 'MadvPS.MemoryAdviceSupport', 'MadvPS.MemoryAdviceEnvironment') {
+Describe 'The view of <_>' -ForEach @('MadvPS.MemoryMapping', 'MadvPS.ProcessMemory', 'MadvPS.AdviceResult', 'MadvPS.ProcessAdviceResult', 'MadvPS.MemoryAdviceSupport', 'MadvPS.MemoryAdviceEnvironment', 'MadvPS.MemoryPageRun', 'MadvPS.MemoryPageSummary') {
     BeforeAll {
         $script:type = $_
         $script:live = $objects[$type] | Select-Object -First 1

@@ -84,7 +84,7 @@ internal sealed class ProcessHandle : IDisposable
     }
 
     // Objects read on one host or boot never reach a process of another: a PID there names another process.
-    private static string BootMismatch(int processId, string expectedBootId, string? readOn)
+    internal static string BootMismatch(int processId, string expectedBootId, string? readOn)
     {
         string here = $"this host ({Environment.MachineName}) is in boot {ProcessIdentity.CurrentBootId}";
         if (expectedBootId.Length == 0)

@@ -1,0 +1,147 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using MadvPS.Interop;
+
+namespace MadvPS.Core;
+
+/// <summary>One mapping as /proc/PID/maps lists it now: the part of it that pagemap can describe.</summary>
+internal readonly record struct MappedRange(ulong Start, ulong End, string Path, MappingKind Kind);
+
+/// <summary>
+/// A process whose pages are read: its /proc directory (bound to the process), the identity the
+/// caller expects checked against it, its pagemap opened, and its mappings as maps lists them when
+/// it was opened, so that a range can be cut to the mappings it meets.
+/// </summary>
+internal sealed class PagedProcess : IDisposable
+{
+    private readonly ProcDirectory _directory;
+    private List<MappedRange> _mappings;
+    private long _readAt = Environment.TickCount64;
+
+    private PagedProcess(ProcDirectory directory, ProcessStat stat, string name, PagemapReader reader, List<MappedRange> mappings)
+    {
+        _directory = directory;
+        Stat = stat;
+        Name = name;
+        Reader = reader;
+        _mappings = mappings;
+    }
+
+    public ProcessStat Stat { get; }
+    public int ProcessId => Stat.ProcessId;
+    public string Name { get; }
+    public string BootId => ProcessIdentity.CurrentBootId;
+    public PagemapReader Reader { get; }
+    public IReadOnlyList<MappedRange> Mappings => _mappings;
+
+    /// <summary>
+    /// Opens the process: the boot and start time, when given, must be this host's and the
+    /// process's (IdentityChanged otherwise); pagemap needs ptrace read access (PermissionDenied).
+    /// </summary>
+    public static PagedProcess Open(int processId, ulong? expectedStartTime, string? expectedBootId, string? readOn, PageSource? source = null)
+    {
+        if (expectedBootId is not null && !string.Equals(expectedBootId, ProcessIdentity.CurrentBootId, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ProcessAccessException(ProcessAccessFailure.IdentityChanged, processId,
+                ProcessHandle.BootMismatch(processId, expectedBootId, readOn).Replace("Nothing was advised", "No page was read", StringComparison.Ordinal));
+        }
+
+        ProcDirectory directory = ProcDirectory.Open(processId);
+        try
+        {
+            ProcessStat stat = directory.ReadStat()
+                ?? throw new ProcessAccessException(ProcessAccessFailure.NotFound, processId, $"No process has the ID {processId}.");
+            if (expectedStartTime is ulong expected && stat.StartTime != expected)
+            {
+                throw new ProcessAccessException(ProcessAccessFailure.IdentityChanged, processId,
+                    $"Process {processId} is no longer the process that was read: that one started at tick {expected} after boot, the process now at PID {processId} ({stat.Command}) at tick {stat.StartTime}. No page was read; read its mappings again.");
+            }
+
+            string name = ProcessNames.Resolve(processId, stat.Command);
+            PagemapReader reader = PagemapReader.Open(directory, source);
+            try
+            {
+                return new PagedProcess(directory, stat, name, reader, ReadMaps(directory, stat));
+            }
+            catch
+            {
+                reader.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            directory.Dispose();
+            throw;
+        }
+    }
+
+    private static List<MappedRange> ReadMaps(ProcDirectory directory, ProcessStat stat)
+    {
+        var mappings = new List<MappedRange>();
+        try
+        {
+            using FileStream stream = directory.OpenRead("maps");
+            SmapsParser parser = SmapsParser.ForMaps(stream);
+            while (parser.TryReadEntry(out SmapsEntry entry))
+            {
+                mappings.Add(new MappedRange(entry.Start, entry.End, entry.Path, entry.Kind));
+            }
+        }
+        catch (Exception e) when (e is LinuxErrorException or IOException or SmapsFormatException && !directory.IsAlive())
+        {
+            throw new ProcessAccessException(ProcessAccessFailure.Exited, stat.ProcessId, $"Process {stat.ProcessId} ({stat.Command}) has exited.", e);
+        }
+
+        return mappings;
+    }
+
+    /// <summary>
+    /// Reads maps again, for a range the list does not know (the process mapped it after the list
+    /// was read); at most every 100 ms, so that ranges that are really unmapped cost little.
+    /// False when the list was read too recently.
+    /// </summary>
+    public bool Refresh()
+    {
+        if (Environment.TickCount64 - _readAt < 100)
+        {
+            return false;
+        }
+
+        _mappings = ReadMaps(_directory, Stat);
+        _readAt = Environment.TickCount64;
+        return true;
+    }
+
+    /// <summary>The parts of [start, end) that lie in mappings, each with its mapping, in address order.</summary>
+    public IEnumerable<MappedRange> Cut(ulong start, ulong end)
+    {
+        // The first mapping that ends after start (maps is sorted by address).
+        int low = 0, high = _mappings.Count;
+        while (low < high)
+        {
+            int middle = (low + high) >>> 1;
+            if (_mappings[middle].End <= start)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        for (int i = low; i < _mappings.Count && _mappings[i].Start < end; i++)
+        {
+            MappedRange m = _mappings[i];
+            yield return m with { Start = Math.Max(m.Start, start), End = Math.Min(m.End, end) };
+        }
+    }
+
+    public void Dispose()
+    {
+        Reader.Dispose();
+        _directory.Dispose();
+    }
+}
