@@ -65,15 +65,14 @@ internal static partial class Libc
     internal static bool PagemapScanCallable => FixedArityVariadicCallsAreSafe;
 
     /// <summary>
-    /// ioctl(pagemap, PAGEMAP_SCAN, arg). Returns the number of regions written to arg.Vec, or -1
-    /// with the errno in <paramref name="errno"/> (ENOTTY before Linux 6.7).
+    /// ioctl(pagemap, PAGEMAP_SCAN, arg): the number of regions written to arg.Vec as the value, or
+    /// failed (ENOTTY before Linux 6.7).
     /// </summary>
-    internal static unsafe long PagemapScan(SafeFileHandle pagemap, ref PmScanArg arg, out int errno)
+    internal static unsafe SysResult PagemapScan(SafeFileHandle pagemap, ref PmScanArg arg)
     {
         if (!PagemapScanCallable)
         {
-            errno = (int)Errno.ENOTTY;
-            return -1;
+            return new SysResult("ioctl(PAGEMAP_SCAN)", -1, (int)Errno.ENOTTY);
         }
 
         arg.Size = (ulong)sizeof(PmScanArg);
@@ -83,9 +82,7 @@ internal static partial class Libc
             pagemap.DangerousAddRef(ref added);
             fixed (PmScanArg* a = &arg)
             {
-                int rc = ioctl_pm_scan((int)pagemap.DangerousGetHandle(), PAGEMAP_SCAN, a);
-                errno = rc < 0 ? Marshal.GetLastPInvokeError() : 0;
-                return rc;
+                return SysResult.FromReturn("ioctl(PAGEMAP_SCAN)", ioctl_pm_scan((int)pagemap.DangerousGetHandle(), PAGEMAP_SCAN, a));
             }
         }
         finally

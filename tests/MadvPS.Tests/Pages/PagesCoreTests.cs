@@ -234,8 +234,8 @@ public class PagesCoreTests
         using (ProcessHandle handle = ProcessHandle.Open(target.ProcessId, null, null))
         {
             var range = new MadvPS.Interop.IoVec { Base = (nuint)start, Length = (nuint)length };
-            long collapsed = MadvPS.Interop.Libc.ProcessMadvise(handle.Pidfd, new[] { range }, (int)MemoryAdvice.Collapse, out int errno);
-            Assert.True(collapsed == (long)length, $"process_madvise(Collapse) returned {collapsed}, errno {errno}.");
+            MadvPS.Interop.SysResult collapsed = MadvPS.Interop.Libc.ProcessMadvise(handle.Pidfd, new[] { range }, (int)MemoryAdvice.Collapse);
+            Assert.True(collapsed.Value == (long)length, $"process_madvise(Collapse) returned {collapsed.Value}, errno {collapsed.Errno}.");
         }
 
         long anonHuge = SmapsField(target.ProcessId, start, "AnonHugePages");

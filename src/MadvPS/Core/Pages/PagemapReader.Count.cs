@@ -108,11 +108,13 @@ internal sealed partial class PagemapReader
             CategoryAnyOfMask = Libc.PAGE_IS_PRESENT | Libc.PAGE_IS_SWAPPED,
             ReturnMask = Libc.PAGE_IS_PRESENT | Libc.PAGE_IS_SWAPPED,
         };
-        long count = Libc.PagemapScan(_handle, ref arg, out int errno);
-        if (count < 0)
+        SysResult scan = Libc.PagemapScan(_handle, ref arg);
+        if (scan.Failed)
         {
-            throw ScanFailed(position, end, errno);
+            throw ScanFailed(position, end, scan.Errno);
         }
+
+        long count = scan.Value;
 
         if (count == 0)
         {

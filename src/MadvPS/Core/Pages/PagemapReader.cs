@@ -102,7 +102,7 @@ internal sealed partial class PagemapReader : IDisposable
     private static bool ScanAnswers(SafeFileHandle pagemap)
     {
         PmScanArg probe = default;
-        return Libc.PagemapScan(pagemap, ref probe, out _) >= 0;
+        return !Libc.PagemapScan(pagemap, ref probe).Failed;
     }
 
     /// <summary>
@@ -193,7 +193,9 @@ internal sealed partial class PagemapReader : IDisposable
         fixed (PageRegion* regions = _regions)
         {
             arg.Vec = (ulong)regions;
-            count = Libc.PagemapScan(_handle, ref arg, out errno);
+            SysResult scan = Libc.PagemapScan(_handle, ref arg);
+            count = scan.Failed ? -1 : scan.Value;
+            errno = scan.Errno;
         }
 
         if (count < 0)
