@@ -169,3 +169,16 @@ Describe 'The default table of <Type> at 80 and 200 columns' -ForEach @(
         (Table $deserialized 200).Row | Should -BeExactly (Table $one 200).Row
     }
 }
+
+Describe 'The Address table of MemoryMapping' {
+    It 'adds Start and End in hex, live and deserialized' {
+        $file = $target.Region('file')
+        $one = Get-MemoryMapping -Id $target.Id -Address $file.Start
+        $back = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($one))
+        foreach ($object in $one, $back) {
+            $lines = @(($object | Format-Table -View Address | Out-String -Width 200) -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ })
+            ($lines[0].Trim() -split '\s+') -join ' ' | Should -BeExactly 'PID Start End Size Rss Perm Kind Path'
+            $lines[2] | Should -Match ('\b{0:x}\s+{1:x}\b' -f $one.Start, $one.End)
+        }
+    }
+}
