@@ -86,7 +86,7 @@ internal static class MappingReader
             }
 
             long[] s = entry.Sizes;
-            var totals = new ProcessMemory
+            return new ProcessMemory
             {
                 ProcessId = process.ProcessId,
                 ProcessName = processName,
@@ -115,8 +115,6 @@ internal static class MappingReader
                 SwapPss = s[(int)SmapsField.SwapPss],
                 Locked = s[(int)SmapsField.Locked],
             };
-            ProcessDetails.Fill(totals);
-            return totals;
         }
         catch (Exception e) when (e is IOException or SmapsFormatException && !StillRunning(process))
         {
