@@ -2,6 +2,8 @@
 # and show what the kernel did. Run it with: dotnet pwsh ./build.ps1 Demo
 param([Parameter(Mandatory)] [string] $Target)
 $ErrorActionPreference = 'Stop'
+# Into a file or a pipe, plain text: no ANSI escapes in a redirected log.
+if ([Console]::IsOutputRedirected) { $PSStyle.OutputRendering = 'PlainText' }
 Import-Module MadvPS
 Import-Module (Join-Path $PSScriptRoot 'Pester/TestHelpers.psm1')
 $env:MADVPS_TARGET = $Target

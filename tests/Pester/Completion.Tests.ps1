@@ -1,4 +1,4 @@
-# Tab completion as TabExpansion2 gives it to PSReadLine: -Id, -Name and -Advice.
+# Tab completion as TabExpansion2 gives it to PSReadLine: -Id, -Name, -Advice and -Window.
 BeforeAll {
     Import-Module $env:MADVPS_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
@@ -59,28 +59,70 @@ Describe '-Name completion' {
 }
 
 Describe '-Advice completion' {
-    It 'offers every advice to Invoke-MemoryAdvice, matched by prefix' {
+    BeforeAll {
+        # The order an operator reads: what another process may receive, then the rest by MADV
+        # number, what destroys data or needs a capability last; written from the kernel's lists
+        # (process_madvise_remote_valid, is_discard), not from the completer.
+        $script:remote = @('Cold', 'PageOut', 'WillNeed', 'Collapse')
+        $script:dangerous = @('DontNeed', 'Free', 'Remove', 'DontFork', 'WipeOnFork', 'DontNeedLocked', 'HwPoison', 'SoftOffline', 'GuardInstall')
+        $byValue = [Enum]::GetValues([MadvPS.MemoryAdvice]) | Sort-Object { [int]$_ } | ForEach-Object { [string]$_ }
+        $script:expectedOrder = @($remote) + @($byValue | Where-Object { $_ -notin $remote -and $_ -notin $dangerous }) + @($byValue | Where-Object { $_ -in $dangerous })
+    }
+
+    It 'offers Invoke-MemoryAdvice what another process may receive first, then the rest, through TabExpansion2' {
+        $all = Complete 'Invoke-MemoryAdvice -Advice '
+        $all.CompletionText | Should -Be $expectedOrder
         (Complete 'Invoke-MemoryAdvice -Advice Pa').CompletionText | Should -Be 'PageOut'
-        (Complete 'Invoke-MemoryAdvice -Advice ').Count | Should -Be ([Enum]::GetNames([MadvPS.MemoryAdvice]).Count)
+        (Complete 'Get-MemoryMapping -Id 1 | Invoke-MemoryAdvice -Advice co').CompletionText | Should -Be @('Cold', 'Collapse')
     }
 
-    It 'offers Set-ProcessMadvise only the advice another process may receive' {
-        (Complete 'Set-ProcessMadvise -Id 1 -Advice ').CompletionText | Sort-Object | Should -Be @('Cold', 'Collapse', 'PageOut', 'WillNeed')
-    }
-
-    It 'has a one-line description of each advice, from the same facts as Get-MemoryAdviceSupport' {
-        # PowerShell completes enum and ValidateSet parameters itself, before any [ArgumentCompleter]
-        # (CompletionCompleters.ProcessParameter); the completer is called here directly.
-        $results = @([MadvPS.Commands.AdviceCompleter]::new().CompleteArgument('Invoke-MemoryAdvice', 'Advice', '', $null, @{}))
-        $results.Count | Should -Be ([Enum]::GetNames([MadvPS.MemoryAdvice]).Count)
+    It 'shows a one-line description of each advice through TabExpansion2, from the same facts as Get-MemoryAdviceSupport' {
+        $results = Complete 'Invoke-MemoryAdvice -Advice '
         foreach ($support in Get-MemoryAdviceSupport) {
             $r = $results | Where-Object CompletionText -EQ ([string]$support.Advice)
             $r.ToolTip | Should -BeLike "$($support.Description) (MADV $($support.Value);*"
             $r.ToolTip | Should -Not -Match "`n"
+            $r.ResultType | Should -Be 'ParameterValue'
         }
         ($results | Where-Object CompletionText -EQ 'DontNeed').ToolTip | Should -Match 'destroys data'
         ($results | Where-Object CompletionText -EQ 'PageOut').ToolTip | Should -Match 'another process: Linux 5\.10\+'
-        $other = [MadvPS.Commands.OtherProcessAdviceCompleter]::new().CompleteArgument('Set-ProcessMadvise', 'Advice', 'c', $null, @{})
-        $other.CompletionText | Should -Be @('Cold', 'Collapse')
+    }
+
+    It 'offers Set-ProcessMadvise only the advice another process may receive, in that order' {
+        (Complete 'Set-ProcessMadvise -Id 1 -Advice ').CompletionText | Should -Be $remote
+        (Complete 'Set-ProcessMadvise -Id 1 -Advice c').CompletionText | Should -Be @('Cold', 'Collapse')
+    }
+
+    It 'still takes -Advice by name, in any case, as the enum value and by number; the results carry the enum' {
+        $t = $target.Region('anon')
+        foreach ($advice in 'Cold', 'cold', [MadvPS.MemoryAdvice]::Cold, 20) {
+            $r = Invoke-MemoryAdvice -Id $target.Id -Address $t.Start -Length 4096 -Advice $advice -PassThru
+            $r.Advice | Should -BeOfType [MadvPS.MemoryAdvice]
+            $r.Advice | Should -Be ([MadvPS.MemoryAdvice]::Cold)
+        }
+        (Set-ProcessMadvise -Id $target.Id -Advice ([MadvPS.MemoryAdvice]::Cold) -MappingType Anonymous).Advice | Should -BeOfType [MadvPS.MemoryAdvice]
+    }
+
+    It 'refuses an unknown advice at binding, naming the known ones, and Set-ProcessMadvise one another process may not receive' {
+        { Invoke-MemoryAdvice -Id $target.Id -Address 4096 -Length 4096 -Advice Nonsense } |
+            Should -Throw -ErrorId 'ParameterArgumentTransformationError,MadvPS.Commands.InvokeMemoryAdviceCommand' -ExpectedMessage '*PageOut*'
+        { Invoke-MemoryAdvice -Id $target.Id -Address 4096 -Length 4096 -Advice 999 } |
+            Should -Throw -ErrorId 'ParameterArgumentTransformationError,MadvPS.Commands.InvokeMemoryAdviceCommand'
+        { Set-ProcessMadvise -Id $target.Id -Advice DontNeed } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,MadvPS.Commands.SetProcessMadviseCommand' -ExpectedMessage '*Cold, *PageOut*'
+    }
+}
+
+Describe '-Window completion' {
+    It 'completes durations, not file names' {
+        Push-Location $TestDrive
+        try {
+            New-Item -ItemType File -Path (Join-Path $TestDrive '1m-not-a-duration.txt') | Out-Null
+            $all = Complete 'Measure-MemoryAccess -Id 1 -Window '
+            $all.CompletionText | Should -Be @('10s', '30s', '1m', '5m')
+            $all | ForEach-Object { $_.ToolTip | Should -Not -BeNullOrEmpty }
+            (Complete 'Measure-MemoryAccess -Id 1 -Window 1').CompletionText | Should -Be @('10s', '1m')
+        }
+        finally { Pop-Location }
     }
 }

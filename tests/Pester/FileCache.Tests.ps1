@@ -85,10 +85,10 @@ Describe 'Get-FileCache' {
         $c = Get-FileCache $path
         $text = $c | Format-Table | Out-String -Width 200
         $text | Should -Match 'Cached%'
-        $text | Should -Match '2 MiB\s+2 MiB\s+100\.0'
+        $text | Should -Match '2 MiB\s+100\.0\s+2 MiB'
         $back = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($c))
         $back.PSObject.TypeNames[0] | Should -Be 'Deserialized.MadvPS.FileCache'
-        ($back | Format-Table | Out-String -Width 200) | Should -Match '2 MiB\s+2 MiB\s+100\.0'
+        ($back | Format-Table | Out-String -Width 200) | Should -Match '2 MiB\s+100\.0\s+2 MiB'
     }
 
     It 'takes files from Get-ChildItem, wildcards and -Recurse, each file once' {

@@ -189,3 +189,26 @@ Describe 'Example <N> of <Name> runs as written' -ForEach $exampleCases {
         }
     }
 }
+
+Describe 'The examples of about_MadvPS' {
+    # Every ```powershell block of docs/about_MadvPS.md runs as it is, without an error; the text
+    # promises that each covers a cmdlet or an everyday task, so each cmdlet must appear in one.
+    BeforeDiscovery {
+        $about = Get-Content -Raw (Join-Path $PSScriptRoot '../../docs/about_MadvPS.md')
+        $script:aboutExamples = @([regex]::Matches($about, '(?ms)^```powershell\r?\n(.*?)^```') | ForEach-Object -Begin { $i = 0 } -Process { @{ Index = ++$i; Code = $_.Groups[1].Value } })
+    }
+
+    It 'has an example that uses <_>' -ForEach @((Import-PowerShellDataFile (Join-Path $PSScriptRoot '../../MadvPS.psd1')).CmdletsToExport) {
+        $about = Get-Content -Raw (Join-Path $PSScriptRoot '../../docs/about_MadvPS.md')
+        $code = ([regex]::Matches($about, '(?ms)^```powershell\r?\n(.*?)^```') | ForEach-Object { $_.Groups[1].Value }) -join "`n"
+        $code | Should -Match "\b$_\b"
+    }
+
+    It 'runs example <Index> without an error' -ForEach $aboutExamples {
+        $errors = $null
+        $output = & ([scriptblock]::Create($Code)) -ErrorVariable errors 2>&1 | Out-String -Width 200
+        @($errors) + @($output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) | Where-Object { $_ } | Should -BeNullOrEmpty
+        # -WhatIf writes to the host, not to the output.
+        if ($Code -notmatch '-WhatIf') { $output | Should -Not -BeNullOrEmpty }
+    }
+}

@@ -156,8 +156,9 @@ Describe 'Over a real SSH endpoint' {
 
         # The module's view, and the PSComputerName column remoting output adds to any view.
         $shown = $file | Out-String -Width 300
-        $shown | Should -Match 'PID +Start +End +Size +Rss +Swap +Perm +Kind +Path +PSComputerName'
-        $shown | Should -Match ('{0:x} .* 8 MiB .* r--p File .* 127\.0\.0\.1' -f $fileRegion.Start)
+        $shown | Should -Match 'PID +Size +Rss +Swap +Perm +Kind +Path +PSComputerName'
+        $shown | Should -Match ('{0} +8 MiB +8 MiB .* r--p File +{1} +127\.0\.0\.1' -f $id, [regex]::Escape($file.Path))
+        ($file | Format-Table -View Address | Out-String -Width 300) | Should -Match ('{0:x} +{1:x} ' -f $fileRegion.Start, $file.End)
         # Without that column, exactly what the live object shows.
         $live = Get-MemoryMapping -Id $id -Address $fileRegion.Start
         $file.PSShowComputerName = $false

@@ -97,7 +97,9 @@ function Start-SshEndpoint {
     param(
         [Parameter(Mandatory)] [string] $ModuleDirectory,
         # Loopback addresses to listen on; more than one lets a test fan out to several "hosts".
-        [string[]] $ListenAddress = @('127.0.0.1')
+        [string[]] $ListenAddress = @('127.0.0.1'),
+        # The pwsh the subsystem starts, as a host's sshd_config names it; without it, the pwsh of this run.
+        [string] $PwshPath
     )
     $name = "madvps-sshd-$([guid]::NewGuid().ToString('n').Substring(0, 12))"
     $directory = Join-Path ([IO.Path]::GetTempPath()) $name
@@ -125,7 +127,8 @@ function Start-SshEndpoint {
             '# Its own user data folder, so that no module installed for the user shadows the one under test.'
             "XDG_DATA_HOME=$(ConvertTo-ShellWord (Join-Path $directory 'data')); export XDG_DATA_HOME"
             'POWERSHELL_TELEMETRY_OPTOUT=1; export POWERSHELL_TELEMETRY_OPTOUT'
-            "exec $(ConvertTo-ShellWord ([Environment]::ProcessPath)) $(ConvertTo-ShellWord $pwshDll) -sshs -NoLogo -NoProfile"
+            $(if ($PwshPath) { "exec $(ConvertTo-ShellWord $PwshPath) -sshs -NoLogo -NoProfile" }
+              else { "exec $(ConvertTo-ShellWord ([Environment]::ProcessPath)) $(ConvertTo-ShellWord $pwshDll) -sshs -NoLogo -NoProfile" })
         )
         chmod 755 $subsystem
 

@@ -17,10 +17,10 @@ BeforeAll {
     }
     # What each view must show: a label of the view (not a property name) and a human size where the view has one.
     $script:expect = @{
-        'MadvPS.MemoryMapping'           = @{ Table = 'PID\s+Start\s+End\s+Size\s+Rss'; List = 'Kind\s+: Anonymous'; Size = $true }
-        'MadvPS.ProcessMemory'           = @{ Table = 'PID\s+Name\s+Rss\s+Pss\s+PssAnon'; List = 'PssFile\s+:'; Size = $true }
-        'MadvPS.AdviceResult'            = @{ Table = 'PID\s+Start\s+Size\s+Advice\s+Status'; List = 'Status\s+: Advised'; Size = $true }
-        'MadvPS.ProcessAdviceResult'     = @{ Table = 'PID\s+Name\s+Advice\s+Type\s+Ranges\s+Advised\s+RssBefore\s+RssAfter\s+Reclaimed'; List = 'RssReclaimed\s+:'; Size = $true }
+        'MadvPS.MemoryMapping'           = @{ Table = 'PID\s+Size\s+Rss\s+Swap\s+Perm\s+Kind\s+Path'; List = 'Kind\s+: Anonymous'; Size = $true }
+        'MadvPS.ProcessMemory'           = @{ Table = 'PID\s+Name\s+Rss\s+Pss\s+Swap\s+PssAnon'; List = 'PssFile\s+:'; Size = $true }
+        'MadvPS.AdviceResult'            = @{ Table = 'PID\s+Advice\s+Status\s+Size\s+Advised'; List = 'Status\s+: Advised'; Size = $true }
+        'MadvPS.ProcessAdviceResult'     = @{ Table = 'PID\s+Name\s+Advice\s+Type\s+Reclaimed\s+RssBefore\s+RssAfter\s+SwapAfter\s+Advised\s+Ranges\s+Calls'; List = 'RssReclaimed\s+:'; Size = $true }
         'MadvPS.MemoryAdviceSupport'     = @{ Table = 'Advice\s+Value\s+Known\s+OtherProcess\s+Destroys\s+Note'; List = 'Description\s+: Reclaim'; Size = $false }
         'MadvPS.MemoryAdviceEnvironment' = @{ Table = 'Kernel\s+ProcessMadvise\s+SwapTotal'; List = 'KernelRelease\s+:'; Size = $true }
         'MadvPS.MemoryPageRun'           = @{ Table = 'PID\s+State\s+Size\s+Start\s+EFHZ\s+Kind'; List = 'State\s+: Resident'; Size = $true }
@@ -98,6 +98,91 @@ Describe 'Long advice' {
         finally {
             $ps.Dispose()
             $many.Stop()
+        }
+    }
+}
+
+# What an operator reads first must be there at 80 columns (the width of a default terminal and of
+# most CI logs), whole and unwrapped; at 200 columns the rest of the table shows too. The header
+# line names the columns shown: PowerShell drops the columns that do not fit from the right and
+# a column without a width (Path, CommandLine) takes what is left.
+Describe 'The default table of <Type> at 80 and 200 columns' -ForEach @(
+    @{ Type = 'MadvPS.MemoryMapping'; At80 = 'PID Size Rss Swap Perm Kind Path'; At200 = 'PID Size Rss Swap Perm Kind Path'; Whole = 'Path' }
+    @{ Type = 'MadvPS.ProcessMemory'; At80 = 'PID Name Rss Pss Swap PssAnon PssFile PssShmem'; At200 = 'PID Name Rss Pss Swap PssAnon PssFile PssShmem User CommandLine'; Whole = 'CommandLine' }
+    @{ Type = 'MadvPS.AdviceResult'; At80 = 'PID Advice Status Size Advised Error Path'; At200 = 'PID Advice Status Size Advised Error Path'; Whole = 'Path' }
+    @{ Type = 'MadvPS.ProcessAdviceResult'; At80 = 'PID Name Advice Type Reclaimed RssBefore RssAfter SwapAfter'; At200 = 'PID Name Advice Type Reclaimed RssBefore RssAfter SwapAfter Advised Ranges Calls' }
+    @{ Type = 'MadvPS.MemoryAdviceSupport'; At80 = 'Advice Value Known OtherProcess Destroys Note'; At200 = 'Advice Value Known OtherProcess Destroys Note'; Whole = 'Note' }
+    @{ Type = 'MadvPS.FileCache'; At80 = 'Cached Cached% Size Dirty Path'; At200 = 'Cached Cached% Size Dirty Path'; Whole = 'Path' }
+    @{ Type = 'MadvPS.FileAdviceResult'; At80 = 'Advice Before After Length Path'; At200 = 'Advice Before After Length Path'; Whole = 'Path' }
+    @{ Type = 'MadvPS.MemoryAccess'; At80 = 'PID Rss Idle IdleWin Kind Path'; At200 = 'PID Rss Idle IdleWin Kind Path'; Whole = 'Path' }
+    @{ Type = 'MadvPS.ProcessAccess'; At80 = 'PID Name Type Windows Rss WorkingSet Idle Idle%'; At200 = 'PID Name Type Windows Rss WorkingSet Idle Idle% Referenced'; Whole = 'Referenced' }
+) {
+    BeforeAll {
+        if (-not $script:wide) {
+            $file = $target.Region('file')
+            $dataPath = "/tmp/madvps-target-$($target.Id).data"
+            $script:wide = @{
+                'MadvPS.MemoryMapping'       = Get-MemoryMapping -Id $target.Id -Address $file.Start
+                'MadvPS.ProcessMemory'       = Get-MemoryMapping -Id $target.Id -Rollup
+                'MadvPS.AdviceResult'        = Get-MemoryMapping -Id $target.Id -Address $file.Start | Invoke-MemoryAdvice -Advice Cold -PassThru
+                'MadvPS.ProcessAdviceResult' = Set-ProcessMadvise -Id $target.Id -Advice Cold -MappingType File
+                'MadvPS.MemoryAdviceSupport' = Get-MemoryAdviceSupport -Advice PageOut
+                'MadvPS.FileCache'           = Get-FileCache -Path $dataPath
+                'MadvPS.FileAdviceResult'    = Invoke-FileAdvice -Path $dataPath -Advice WillNeed -PassThru
+                'MadvPS.MemoryAccess'        = Measure-MemoryAccess -Id $target.Id -Window 1s -File | Where-Object Path -EQ $dataPath
+                'MadvPS.ProcessAccess'       = Measure-MemoryAccess -Id $target.Id -Window 1s -Rollup
+            }
+        }
+        $script:one = $wide[$Type] | Select-Object -First 1
+        $script:deserialized = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($one))
+        # The header and the data line of a default table, rendered at a width.
+        function script:Table($object, [int] $width) {
+            $lines = @(($object | Out-String -Width $width) -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ })
+            [pscustomobject]@{ Header = $lines[0]; Dashes = $lines[1]; Row = $lines[2]; Lines = $lines; Columns = ($lines[0].Trim() -split '\s+') -join ' ' }
+        }
+    }
+
+    It 'shows <At80> at 80 columns, live and deserialized, on one line each, nothing cut but the last column' {
+        $one | Should -Not -BeNullOrEmpty
+        $deserialized.PSObject.TypeNames[0] | Should -Be "Deserialized.$Type"
+        foreach ($object in $one, $deserialized) {
+            $t = Table $object 80
+            $t.Columns | Should -BeExactly $At80
+            # One header line (no label wrapped onto a second one), then the dashes, then one row.
+            $t.Dashes | Should -Match '^[\s-]+$'
+            $t.Lines.Count | Should -Be 3
+            $t.Lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+            $lastColumn = ($At80 -split ' ')[-1]
+            $cut = $t.Row.IndexOf([char]0x2026)
+            if ($cut -ge 0) { $cut | Should -BeGreaterOrEqual $t.Header.IndexOf($lastColumn) -Because "only $lastColumn may be cut at 80 columns: $($t.Row)" }
+        }
+        (Table $deserialized 80).Row | Should -BeExactly (Table $one 80).Row
+    }
+
+    It 'shows <At200> at 200 columns, live and deserialized, nothing cut' {
+        foreach ($object in $one, $deserialized) {
+            $t = Table $object 200
+            $t.Columns | Should -BeExactly $At200
+            $t.Lines.Count | Should -Be 3
+            $t.Row | Should -Not -Match ([char]0x2026)
+            if ($Whole -and $Whole -ne 'Referenced' -and $Whole -ne 'Note') {
+                $property = @{ Path = 'Path'; CommandLine = 'CommandLine' }[$Whole]
+                $t.Row | Should -Match ([regex]::Escape($object.$property) + '$')
+            }
+        }
+        (Table $deserialized 200).Row | Should -BeExactly (Table $one 200).Row
+    }
+}
+
+Describe 'The Address table of MemoryMapping' {
+    It 'adds Start and End in hex, live and deserialized' {
+        $file = $target.Region('file')
+        $one = Get-MemoryMapping -Id $target.Id -Address $file.Start
+        $back = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($one))
+        foreach ($object in $one, $back) {
+            $lines = @(($object | Format-Table -View Address | Out-String -Width 200) -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ })
+            ($lines[0].Trim() -split '\s+') -join ' ' | Should -BeExactly 'PID Start End Size Rss Perm Kind Path'
+            $lines[2] | Should -Match ('\b{0:x}\s+{1:x}\b' -f $one.Start, $one.End)
         }
     }
 }

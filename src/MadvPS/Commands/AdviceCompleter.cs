@@ -10,9 +10,11 @@ namespace MadvPS.Commands;
 
 /// <summary>
 /// Completes -Advice with every MADV_* name, each with a one-line description (AdviceFacts) and
-/// where it may be used on this kernel. PowerShell 7.4 to 7.6 completes enum and ValidateSet
-/// parameters itself before it asks any [ArgumentCompleter] (CompletionCompleters.ProcessParameter),
-/// so on an enum-typed -Advice this completer is not called and Tab offers the bare names.
+/// where it may be used on this kernel: first what another process may receive (Cold, PageOut,
+/// WillNeed, Collapse), then the rest by MADV number, what destroys data or needs a capability
+/// last. PowerShell 7.4 to 7.6 completes enum and ValidateSet parameters itself before it asks
+/// any [ArgumentCompleter] (CompletionCompleters.ProcessParameter), so -Advice is a string with
+/// <see cref="AdviceTransformationAttribute"/> for this completer to be called.
 /// </summary>
 public class AdviceCompleter : IArgumentCompleter
 {
@@ -23,7 +25,7 @@ public class AdviceCompleter : IArgumentCompleter
     {
         var pattern = CompletionText.Pattern(wordToComplete);
         Version kernel = KernelInfo.Version;
-        foreach (AdviceFact fact in AdviceFacts.All.Where(Offers).OrderBy(f => (int)f.Advice))
+        foreach (AdviceFact fact in AdviceFacts.All.Where(Offers).OrderBy(Rank).ThenBy(f => (int)f.Advice))
         {
             string name = fact.Advice.ToString();
             if (pattern.IsMatch(name))
@@ -31,6 +33,18 @@ public class AdviceCompleter : IArgumentCompleter
                 yield return new CompletionResult(name, name, CompletionResultType.ParameterValue, ToolTip(fact, kernel));
             }
         }
+    }
+
+    private static readonly MemoryAdvice[] s_otherProcessOrder = { MemoryAdvice.Cold, MemoryAdvice.PageOut, MemoryAdvice.WillNeed, MemoryAdvice.Collapse };
+
+    /// <summary>0-3: what another process may receive, in the order operators reach for it; 10: the rest; 20: what destroys data or needs a capability.</summary>
+    internal static int Rank(AdviceFact fact)
+    {
+        int other = Array.IndexOf(s_otherProcessOrder, fact.Advice);
+        return other >= 0 ? other
+            : fact.RemoteSince is not null ? s_otherProcessOrder.Length
+            : fact.DestroysData || fact.Capability is not null ? 20
+            : 10;
     }
 
     /// <summary>"Description (MADV 21; another process: Linux 5.10+)": one line.</summary>

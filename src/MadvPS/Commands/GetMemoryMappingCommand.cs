@@ -80,6 +80,7 @@ public sealed class GetMemoryMappingCommand : PSCmdlet
             {
                 if (MappingReader.ReadRollup(stat, name) is ProcessMemory totals)
                 {
+                    ProcessDetails.Fill(totals);
                     WriteObject(totals);
                 }
 

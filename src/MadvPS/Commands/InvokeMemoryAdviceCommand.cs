@@ -19,8 +19,12 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     private volatile ProcessHandle? _current;
 
     [Parameter(Mandatory = true, Position = 0)]
+    [AdviceTransformation]
     [ArgumentCompleter(typeof(AdviceCompleter))]
-    public MemoryAdvice Advice { get; set; }
+    public string Advice { get => _advice.ToString(); set => _advice = AdviceTransformationAttribute.Parse(value); }
+
+    /// <summary>-Advice as the enum: what the object model and the kernel calls use.</summary>
+    private MemoryAdvice _advice;
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ProcessId")]
@@ -76,7 +80,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         var key = (Id, ProcessStartTime, BootId);
         if (!_batches.TryGetValue(key, out Batch? batch))
         {
-            batch = new Batch(Id, ProcessStartTime, BootId, ReadOn, new AdvicePlan(Advice));
+            batch = new Batch(Id, ProcessStartTime, BootId, ReadOn, new AdvicePlan(_advice));
             _batches.Add(key, batch);
             _order.Add(batch);
         }
@@ -106,19 +110,19 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     private void Advise(Batch batch)
     {
         AdvicePlan plan = batch.Plan;
-        AdviceFact fact = AdviceFacts.Of(Advice);
+        AdviceFact fact = AdviceFacts.Of(_advice);
         bool self = batch.ProcessId == Environment.ProcessId;
 
-        if (!self && !AdviceFacts.AllowedForOtherProcess(Advice, KernelInfo.Version))
+        if (!self && !AdviceFacts.AllowedForOtherProcess(_advice, KernelInfo.Version))
         {
-            WriteError(ErrorRecords.AdviceNotAllowedForOtherProcess(Advice, batch.ProcessId, batch.ProcessId));
+            WriteError(ErrorRecords.AdviceNotAllowedForOtherProcess(_advice, batch.ProcessId, batch.ProcessId));
             return;
         }
 
-        if (self && !AdviceFacts.AllowedForSelf(Advice, KernelInfo.Version))
+        if (self && !AdviceFacts.AllowedForSelf(_advice, KernelInfo.Version))
         {
             WriteError(new ErrorRecord(
-                new InvalidOperationException($"process_madvise takes {Advice} for the calling process only from Linux {AdviceFacts.AnyAdviceForSelfSince}; this is Linux {KernelInfo.Version}. Nothing was sent."),
+                new InvalidOperationException($"process_madvise takes {_advice} for the calling process only from Linux {AdviceFacts.AnyAdviceForSelfSince}; this is Linux {KernelInfo.Version}. Nothing was sent."),
                 "AdviceNotAllowedForSelf", ErrorCategory.InvalidOperation, batch.ProcessId));
             return;
         }
@@ -126,7 +130,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         if (self && fact.DestroysData && !Force)
         {
             WriteError(new ErrorRecord(
-                new InvalidOperationException($"{Advice} destroys the contents of the ranges in this PowerShell process ({batch.ProcessId}). Add -Force, and confirm, if that is what you want. Nothing was sent."),
+                new InvalidOperationException($"{_advice} destroys the contents of the ranges in this PowerShell process ({batch.ProcessId}). Add -Force, and confirm, if that is what you want. Nothing was sent."),
                 "DestructiveAdviceNeedsForce", ErrorCategory.InvalidOperation, batch.ProcessId));
             return;
         }
@@ -145,7 +149,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         using (handle)
         {
             string name = ProcessNames.Resolve(handle.ProcessId, handle.Stat.Command);
-            string action = $"{Advice} on {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}" +
+            string action = $"{_advice} on {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}" +
                 (plan.Ranges.Count > plan.RangesToSend ? $" ({plan.Ranges.Count - plan.RangesToSend} skipped)" : "");
             string target = $"process {handle.ProcessId} ({name})";
             if (!ShouldProcess(target, action))
@@ -165,7 +169,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
             }
             catch (ProcessAdviceException e)
             {
-                WriteError(ErrorRecords.ForWholeCall(e, Advice, handle.ProcessId, batch.ProcessId));
+                WriteError(ErrorRecords.ForWholeCall(e, _advice, handle.ProcessId, batch.ProcessId));
                 return;
             }
             finally
@@ -175,7 +179,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
 
             foreach (PlannedRange range in plan.Ranges)
             {
-                AdviceResult result = AdviceResults.For(range, handle.ProcessId, name, Advice);
+                AdviceResult result = AdviceResults.For(range, handle.ProcessId, name, _advice);
                 if (result.Status == AdviceStatus.Failed)
                 {
                     WriteError(AdviceResults.RangeFailed(result, range.Outcome.Errno));
@@ -197,7 +201,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
             return true;
         }
 
-        return ShouldContinue($"{Advice} destroys the contents of the ranges of {target}. Continue?", "Destructive memory advice");
+        return ShouldContinue($"{_advice} destroys the contents of the ranges of {target}. Continue?", "Destructive memory advice");
     }
 
     private sealed record Batch(int ProcessId, ulong? StartTime, string? BootId, string? ReadOn, AdvicePlan Plan);

@@ -41,6 +41,7 @@ public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver, IDis
     /// <summary>How long each window lasts: 10s, 500ms, 2m, a number of seconds, or a TimeSpan.</summary>
     [Parameter]
     [DurationTransformation]
+    [ArgumentCompleter(typeof(DurationCompleter))]
     public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How many windows, one after the other.</summary>

@@ -35,9 +35,13 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
 
     /// <summary>Only the advices the kernel accepts for another process: Cold, PageOut, WillNeed, Collapse.</summary>
     [Parameter(Mandatory = true)]
-    [ValidateSet(nameof(MemoryAdvice.Cold), nameof(MemoryAdvice.PageOut), nameof(MemoryAdvice.WillNeed), nameof(MemoryAdvice.Collapse), IgnoreCase = true)]
+    [AdviceTransformation]
+    [ValidateOtherProcessAdvice]
     [ArgumentCompleter(typeof(OtherProcessAdviceCompleter))]
-    public MemoryAdvice Advice { get; set; }
+    public string Advice { get => _advice.ToString(); set => _advice = AdviceTransformationAttribute.Parse(value); }
+
+    /// <summary>-Advice as the enum: what the object model and the kernel calls use.</summary>
+    private MemoryAdvice _advice;
 
     [Parameter]
     public MappingSelection MappingType { get; set; } = MappingSelection.All;
@@ -67,9 +71,9 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
             return;
         }
 
-        if (!AdviceFacts.AllowedForOtherProcess(Advice, KernelInfo.Version))
+        if (!AdviceFacts.AllowedForOtherProcess(_advice, KernelInfo.Version))
         {
-            WriteError(ErrorRecords.AdviceNotAllowedForOtherProcess(Advice, processId, target));
+            WriteError(ErrorRecords.AdviceNotAllowedForOtherProcess(_advice, processId, target));
             return;
         }
 
@@ -91,7 +95,7 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                 // The totals before and the list of mappings are two walks of the kernel's that do
                 // not depend on each other: on two cores they take the time of one.
                 Task<ProcessMemory?> totalsBefore = Task.Run(() => MappingReader.ReadRollup(handle.Stat, name));
-                var plan = new AdvicePlan(Advice);
+                var plan = new AdvicePlan(_advice);
                 MappingSource source = AdviceMappings.Collect(handle.Stat, name, MappingType, plan, out string? smapsReason, stopping: () => _stopping);
                 if (_stopping)
                 {
@@ -101,10 +105,10 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
 
                 ProcessMemory? before = totalsBefore.GetAwaiter().GetResult();
                 WriteVerbose(source == MappingSource.Maps
-                    ? $"Listed the mappings of process {processId} from /proc/{processId}/maps: no selected mapping can carry a VmFlag that makes {Advice} skip it."
+                    ? $"Listed the mappings of process {processId} from /proc/{processId}/maps: no selected mapping can carry a VmFlag that makes {_advice} skip it."
                     : $"Listed the mappings of process {processId} from /proc/{processId}/smaps, for the VmFlags of each: {smapsReason}.");
 
-                if (!ShouldProcess($"process {processId} ({name})", $"{Advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}"))
+                if (!ShouldProcess($"process {processId} ({name})", $"{_advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}"))
                 {
                     return;
                 }
@@ -118,7 +122,7 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                 {
                     ProcessId = processId,
                     ProcessName = name,
-                    Advice = Advice,
+                    Advice = _advice,
                     MappingType = MappingType.ToString(),
                     Frozen = frozen,
                     Calls = plan.Calls,
@@ -140,7 +144,7 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                     else if (range.Outcome.Errno != 0)
                     {
                         result.RangesFailed++;
-                        WriteVerbose($"Failed {range.Start:x}-{range.Start + (ulong)range.Length:x} {range.Path}: {Interop.LinuxErrorException.NameOf(range.Outcome.Errno)}, {ErrorRecords.ExplainRange(Advice, range.Outcome.Errno)}");
+                        WriteVerbose($"Failed {range.Start:x}-{range.Start + (ulong)range.Length:x} {range.Path}: {Interop.LinuxErrorException.NameOf(range.Outcome.Errno)}, {ErrorRecords.ExplainRange(_advice, range.Outcome.Errno)}");
                     }
                 }
 
@@ -164,7 +168,7 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
         }
         catch (ProcessAdviceException e)
         {
-            WriteError(ErrorRecords.ForWholeCall(e, Advice, processId, target));
+            WriteError(ErrorRecords.ForWholeCall(e, _advice, processId, target));
         }
         catch (SmapsFormatException e)
         {

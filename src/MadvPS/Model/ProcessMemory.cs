@@ -8,6 +8,13 @@ public sealed class ProcessMemory
     public ulong ProcessStartTime { get; set; }
     public string BootId { get; set; } = "";
 
+    /// <summary>The arguments, joined by spaces (/proc/PID/cmdline); tells processes of one name apart.</summary>
+    public string CommandLine { get; set; } = "";
+
+    /// <summary>The real user ID (/proc/PID/status Uid) and its name from /etc/passwd.</summary>
+    public int UserId { get; set; }
+    public string UserName { get; set; } = "";
+
     public long Rss { get; set; }
     public long Pss { get; set; }
     public long PssDirty { get; set; }
@@ -30,6 +37,11 @@ public sealed class ProcessMemory
     public long Swap { get; set; }
     public long SwapPss { get; set; }
     public long Locked { get; set; }
+
+    /// <summary>The kernel's RSS split (/proc/PID/status): anonymous, file-backed, shared memory.</summary>
+    public long RssAnon { get; set; }
+    public long RssFile { get; set; }
+    public long RssShmem { get; set; }
 
     public override string ToString() => $"{ProcessName} ({ProcessId})";
 }
