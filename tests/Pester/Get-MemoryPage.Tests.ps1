@@ -107,7 +107,7 @@ Describe 'Runs against pagemap' {
             $lines = ($objects | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() }
             $lines[0] | Should -Match '^\s*PID\s+(State\s+Size|Size\s+Resident)'
             # The path is the last column: a row ends with its start, cut at 80 columns.
-            $lines[2] | Should -Match ' File +/tmp/'
+            $lines[2] | Should -Match (' File +' + [regex]::Escape((Get-MemoryMapping -Id $t.Id -Address $r.Start).Path.Substring(0, 8)))
             $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 80 }
         }
     }

@@ -120,7 +120,7 @@ Describe 'The default table of <Type> at 80 and 200 columns' -ForEach @(
     BeforeAll {
         if (-not $script:wide) {
             $file = $target.Region('file')
-            $dataPath = "/tmp/madvps-target-$($target.Id).data"
+            $dataPath = (Get-MemoryMapping -Id $target.Id -Address $file.Start).Path
             $script:wide = @{
                 'MadvPS.MemoryMapping'       = Get-MemoryMapping -Id $target.Id -Address $file.Start
                 'MadvPS.ProcessMemory'       = Get-MemoryMapping -Id $target.Id -Rollup
