@@ -11,6 +11,7 @@
 //   touch REGION          reads every page of the region again
 //   touch-loop REGION MS  keeps reading the region every MS milliseconds, in the background
 //   stop-loop             stops touch-loop
+//   touch-loop-part REGION FROM TO MS  like touch-loop, over the bytes [FROM, TO) of the region
 //   unmap REGION          unmaps the region (to make a hole)
 //   exit                  exits
 // Each answer is one line. Region lines are "region NAME 0xSTART LENGTH".
@@ -108,6 +109,7 @@ internal static unsafe partial class Program
                         StartTouchLoop(words[1], int.Parse(words[2], CultureInfo.InvariantCulture));
                         Console.WriteLine("looping");
                         break;
+                    case "touch-loop-part": StartTouchLoopPart(words); break;
                     case "stop-loop":
                         s_touching = false;
                         Console.WriteLine("stopped");
@@ -337,6 +339,26 @@ internal static unsafe partial class Program
             }
         }) { IsBackground = true };
         thread.Start();
+    }
+
+    // touch-loop over a part of a region: "touch-loop-part REGION FROM TO MS" (byte offsets).
+    private static void StartTouchLoopPart(string[] words)
+    {
+        (IntPtr address, long length) = s_regions[words[1]];
+        long from = long.Parse(words[2], CultureInfo.InvariantCulture);
+        long to = Math.Min(length, long.Parse(words[3], CultureInfo.InvariantCulture));
+        int milliseconds = int.Parse(words[4], CultureInfo.InvariantCulture);
+        s_touching = true;
+        var thread = new Thread(() =>
+        {
+            while (s_touching)
+            {
+                Touch(address + (nint)from, to - from);
+                Thread.Sleep(milliseconds);
+            }
+        }) { IsBackground = true };
+        thread.Start();
+        Console.WriteLine("looping");
     }
 
     private sealed class Options
