@@ -9,6 +9,7 @@
 //   checksum [REGION]     a 64-bit FNV-1a hash of a region (or of all), read through the mapping
 //   resident REGION       bytes of the region resident in RAM (mincore)
 //   touch REGION          reads every page of the region again
+//   touch-every REGION N  no huge pages for the region, then writes one byte in every N-th page
 //   touch-loop REGION MS  keeps reading the region every MS milliseconds, in the background
 //   stop-loop             stops touch-loop
 //   touch-loop-part REGION FROM TO MS  like touch-loop, over the bytes [FROM, TO) of the region
@@ -105,6 +106,7 @@ internal static unsafe partial class Program
                         Touch(words[1]);
                         Console.WriteLine("touched");
                         break;
+                    case "touch-every": Console.WriteLine($"touched {TouchEvery(words[1], long.Parse(words[2], CultureInfo.InvariantCulture))}"); break;
                     case "touch-loop":
                         StartTouchLoop(words[1], int.Parse(words[2], CultureInfo.InvariantCulture));
                         Console.WriteLine("looping");
@@ -314,6 +316,28 @@ internal static unsafe partial class Program
     }
 
     private static long s_sink;
+
+    [LibraryImport("libc.so.6", SetLastError = true)]
+    private static partial int madvise(IntPtr addr, nuint length, int advice);
+
+    // MADV_NOHUGEPAGE first, so that a write faults in one page and not a 2 MiB folio (THP "always").
+    private static long TouchEvery(string name, long every)
+    {
+        const int MADV_NOHUGEPAGE = 15;
+        (IntPtr address, long length) = s_regions[name];
+        if (madvise(address, (nuint)length, MADV_NOHUGEPAGE) != 0)
+        {
+            throw new InvalidOperationException($"madvise(NOHUGEPAGE) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        long touched = 0;
+        for (long offset = 0; offset < length; offset += every * s_pageSize, touched++)
+        {
+            ((byte*)address)[offset] = 1;
+        }
+
+        return touched;
+    }
 
     private static void Touch(IntPtr address, long length)
     {
