@@ -160,7 +160,7 @@ internal sealed class ChunkPlanner
 
                 next[start] = chunk;
                 chunk.MappingShare = share;
-                chunk.Present = mapping.Rss == 0 ? 0 : pages.Count(start, end).PresentBytes;
+                chunk.Present = mapping.Rss == 0 ? 0 : pages.Count(start, end).ResidentBytes;
                 Learn(step, chunk, findings);
                 if (chunk.State == ChunkState.Hot)
                 {

@@ -134,6 +134,12 @@ internal static class ReclaimLoop
                 record.ColdBytesLeft = findings.CandidateBytes;
                 target.Finish(ReclaimStopReason.Pressure, record.Detail);
             }
+            else if (findings.Candidates.Count == 0 && step - target.LastAdviceStep < settings.SettleSteps)
+            {
+                // What was advised last may come back later than one window: watch a few first.
+                record.Action = ReclaimAction.Waited;
+                record.Detail = $"Nothing cold is left; watching what comes back for {settings.SettleSteps} step(s) after the last advice before ending.";
+            }
             else if (findings.Candidates.Count == 0)
             {
                 record.Action = ReclaimAction.Converged;
@@ -170,6 +176,11 @@ internal static class ReclaimLoop
                     budget.Spend(chosenBytes);
                     (record.BytesAdvised, record.Calls) = target.Advise(chosen, () => cancellation.IsCancellationRequested, call => observer.CallMade(target, call));
                     record.Action = ReclaimAction.Advised;
+                    if (record.BytesAdvised > 0)
+                    {
+                        target.LastAdviceStep = step;
+                    }
+
                     record.Detail = $"{settings.Advice} on {chosen.Count} chunk(s) holding {Display.Bytes(chosenBytes)} resident" +
                         (record.ColdBytesLeft > 0 ? $"; {Display.Bytes(record.ColdBytesLeft)} cold left for later steps." : ".");
                 }

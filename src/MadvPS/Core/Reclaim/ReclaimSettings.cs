@@ -31,6 +31,9 @@ internal sealed class ReclaimSettings
     /// <summary>When this share of a process's last advised bytes came back in one step, it gets no advice for a step.</summary>
     public double MaxRefaultShare { get; init; } = 0.25;
 
+    /// <summary>Steps a process is watched after its last advice, with nothing cold left, before it counts as converged.</summary>
+    public int SettleSteps { get; init; } = 3;
+
     /// <summary>Whether the advice removes pages from RAM (PageOut), so that pages back in RAM are refaults.</summary>
     public bool AdviceEvicts => Advice == MemoryAdvice.PageOut;
 

@@ -38,6 +38,9 @@ internal sealed class ReclaimTarget : IDisposable
     public long BytesAdvised { get; private set; }
     public long LastAdvised { get; set; }
     public int Steps { get; set; }
+
+    /// <summary>The last step that advised anything; 0 before.</summary>
+    public int LastAdviceStep { get; set; }
     public ReclaimStopReason? StopReason { get; private set; }
     public string StopDetail { get; private set; } = "";
     public (long Rss, long Swap) After { get; private set; }
@@ -75,18 +78,7 @@ internal sealed class ReclaimTarget : IDisposable
         }
     }
 
-    private static PagemapCounter OpenPagemap(MeasuredProcess measured)
-    {
-        try
-        {
-            return new PagemapCounter(measured.Directory);
-        }
-        catch (LinuxErrorException e) when (e.Errno is Errno.EACCES or Errno.EPERM)
-        {
-            throw new ProcessAccessException(ProcessAccessFailure.PermissionDenied, measured.ProcessId,
-                $"Access to /proc/{measured.ProcessId}/pagemap of process {measured.ProcessId} ({measured.Name}) was denied: it needs ptrace read access, as smaps does. Nothing was cleared or advised.", e);
-        }
-    }
+    private static PagemapCounter OpenPagemap(MeasuredProcess measured) => new(measured.Directory);
 
     /// <summary>A pidfd on the process, proved to be the one opened at the start (PID, start time, boot).</summary>
     private static ProcessHandle OpenHandle(MeasuredProcess measured) =>
@@ -157,7 +149,7 @@ internal sealed class ReclaimTarget : IDisposable
             if (outcomes[i].Sent && outcomes[i].BytesAdvised > 0)
             {
                 bytes += outcomes[i].BytesAdvised;
-                Planner.Advised(chunks[i], _pages.Count(chunks[i].Start, chunks[i].End).PresentBytes);
+                Planner.Advised(chunks[i], _pages.Count(chunks[i].Start, chunks[i].End).ResidentBytes);
             }
         }
 
