@@ -13,6 +13,9 @@ BeforeAll {
         'MadvPS.MemoryAdviceSupport'     = Get-MemoryAdviceSupport -Advice PageOut
         'MadvPS.MemoryAdviceEnvironment' = Get-MemoryAdviceSupport -Environment
     }
+    $reclaim = Invoke-MemoryReclaim -Id $target.Id -Window 200ms -Duration 1s -Advice Cold -PassThru -WarningAction SilentlyContinue
+    $objects['MadvPS.ReclaimResult'] = $reclaim | Where-Object { $_ -is [MadvPS.ReclaimResult] }
+    $objects['MadvPS.ReclaimStep'] = $reclaim | Where-Object { $_ -is [MadvPS.ReclaimStep] }
     # What each view must show: a label of the view (not a property name) and a human size where the view has one.
     $script:expect = @{
         'MadvPS.MemoryMapping'           = @{ Table = 'PID\s+Start\s+End\s+Size\s+Rss'; List = 'Kind\s+: Anonymous'; Size = $true }
@@ -21,6 +24,8 @@ BeforeAll {
         'MadvPS.ProcessAdviceResult'     = @{ Table = 'PID\s+Name\s+Advice\s+Type\s+Ranges\s+Advised\s+RssBefore\s+RssAfter\s+Reclaimed'; List = 'RssReclaimed\s+:'; Size = $true }
         'MadvPS.MemoryAdviceSupport'     = @{ Table = 'Advice\s+Value\s+Known\s+OtherProcess\s+Destroys\s+Note'; List = 'Description\s+: Reclaim'; Size = $false }
         'MadvPS.MemoryAdviceEnvironment' = @{ Table = 'Kernel\s+ProcessMadvise\s+SwapTotal'; List = 'KernelRelease\s+:'; Size = $true }
+        'MadvPS.ReclaimResult'           = @{ Table = 'PID\s+Name\s+Stop\s+Steps\s+RssBefore\s+RssAfter\s+KeptOut'; List = 'StopReason\s+: (Duration|Converged)'; Size = $true }
+        'MadvPS.ReclaimStep'             = @{ Table = 'Step\s+PID\s+Action\s+Advised\s+Back\s+Out'; List = 'Action\s+: \w+'; Size = $true }
     }
     function script:Render($object, [string] $how) {
         # -ShowError puts errors of the views' script blocks into the text instead of blank cells.
@@ -34,7 +39,7 @@ AfterAll {
     if ($script:target) { $script:target.Stop() }
 }
 
-Describe 'The view of <_>' -ForEach @('MadvPS.MemoryMapping', 'MadvPS.ProcessMemory', 'MadvPS.AdviceResult', 'MadvPS.ProcessAdviceResult', 'MadvPS.MemoryAdviceSupport', 'MadvPS.MemoryAdviceEnvironment') {
+Describe 'The view of <_>' -ForEach @('MadvPS.MemoryMapping', 'MadvPS.ProcessMemory', 'MadvPS.AdviceResult', 'MadvPS.ProcessAdviceResult', 'MadvPS.MemoryAdviceSupport', 'MadvPS.MemoryAdviceEnvironment', 'MadvPS.ReclaimResult', 'MadvPS.ReclaimStep') {
     BeforeAll {
         $script:type = $_
         $script:live = $objects[$type] | Select-Object -First 1

@@ -23,6 +23,7 @@ public class SerializationTests
         typeof(MemoryMapping), typeof(ProcessMemory), typeof(AdviceResult), typeof(ProcessAdviceResult),
         typeof(MemoryAdviceSupport), typeof(MemoryAdviceEnvironment),
         typeof(MemoryAccess), typeof(ProcessAccess), typeof(FileCache), typeof(FileAdviceResult),
+        typeof(ReclaimResult), typeof(ReclaimStep),
     };
 
     public static IEnumerable<object[]> OutputTypes() => DeclaredOutputTypes().Select(t => new object[] { t });
