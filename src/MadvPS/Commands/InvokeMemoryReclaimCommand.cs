@@ -152,6 +152,11 @@ public sealed class InvokeMemoryReclaimCommand : PSCmdlet, IReclaimObserver, IDi
                 WriteWarning("No swap has room: anonymous memory (and memfds, shared and System V memory) is left alone; only file-backed memory is reclaimed. Add swap (swapon) to reclaim anonymous memory.");
             }
 
+            if (PressureSignal.ReadSomeTotal() is null)
+            {
+                WriteWarning($"{PressureSignal.Path} cannot be read (a kernel without PSI, or booted with psi=0): memory pressure is not measured and -MaxPressure never stops the loop.");
+            }
+
             _activity = $"Reclaiming the cold memory of {targets.Count} process(es) with {Advice}";
             WriteVerbose($"{_activity}: windows of {Window}, at most {Display.Bytes(MaxBytesPerSecond)}/s, chunks of {Display.Bytes(ChunkSize)}, stop above {MaxPressure:0.##}% memory pressure or after {Duration}.");
             var clock = Stopwatch.StartNew();
