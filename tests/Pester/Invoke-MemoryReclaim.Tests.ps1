@@ -204,6 +204,14 @@ Describe 'Invoke-MemoryReclaim' -Skip:(-not $isRoot) {
         finally { $run.PowerShell.Dispose(); $t.Stop() }
     }
 
+    It 'writes ProcessNotFound for a PID no process has, and nothing for a kernel thread' {
+        $gone = 4194304 - 7
+        { Invoke-MemoryReclaim -Id $gone -Window 200ms -Duration 1s -ErrorAction Stop } | Should -Throw -ErrorId 'ProcessNotFound,MadvPS.Commands.InvokeMemoryReclaimCommand'
+        $kthreadd = Invoke-MemoryReclaim -Id 2 -Window 200ms -Duration 1s -Verbose 4>&1
+        @($kthreadd | Where-Object { $_ -is [MadvPS.ReclaimResult] }).Count | Should -Be 0
+        "$kthreadd" | Should -Match 'no address space'
+    }
+
     It 'with -WhatIf shows the first step''s plan and changes nothing' {
         $t = Start-TestTarget -AnonMiB 32
         try {

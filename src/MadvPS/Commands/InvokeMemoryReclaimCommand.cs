@@ -272,6 +272,11 @@ public sealed class InvokeMemoryReclaimCommand : PSCmdlet, IReclaimObserver, IDi
         {
             WriteError(ErrorRecords.ForWholeCall(e, Advice, id, target));
         }
+        catch (NoAddressSpaceException e)
+        {
+            // As Get-MemoryMapping -Rollup and Measure-MemoryAccess give nothing for a kernel thread.
+            WriteVerbose(e.Message);
+        }
         catch (ClearRefsDeniedException e)
         {
             WriteError(new ErrorRecord(e, "ClearRefsAccessDenied", ErrorCategory.PermissionDenied, target));

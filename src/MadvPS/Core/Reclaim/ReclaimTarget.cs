@@ -57,6 +57,8 @@ internal sealed class ReclaimTarget : IDisposable
         PagemapCounter? pages = null;
         try
         {
+            (long, long) before = ReadRollup(measured)
+                ?? throw (measured.Directory.IsAlive() ? new NoAddressSpaceException(processId) : Exited(measured, null));
             pages = OpenPagemap(measured);
             using (ProcessHandle handle = OpenHandle(measured))
             {
@@ -67,7 +69,6 @@ internal sealed class ReclaimTarget : IDisposable
             }
 
             (long, long) faults = FaultSignal.Read(measured.Directory) ?? throw Exited(measured, null);
-            (long, long) before = ReadRollup(measured) ?? throw Exited(measured, null);
             return new ReclaimTarget(measured, pages, settings, faults, before);
         }
         catch
@@ -237,5 +238,14 @@ internal sealed class ReclaimTarget : IDisposable
     {
         _pages.Dispose();
         Measured.Dispose();
+    }
+}
+
+/// <summary>The process has no address space (a kernel thread): there is nothing to reclaim.</summary>
+internal sealed class NoAddressSpaceException : Exception
+{
+    public NoAddressSpaceException(int processId)
+        : base($"Process {processId} has no address space (a kernel thread): there is nothing to reclaim.")
+    {
     }
 }
