@@ -244,3 +244,48 @@ public class ChunkPlannerTests
         Assert.Equal((16389L, 1L), FaultSignal.Parse(stat));
     }
 }
+
+/// <summary>What a step does with what it found, in the order the rules apply.</summary>
+public class StepPolicyTests
+{
+    private static readonly ReclaimSettings s_settings = new() { SwapAvailable = true };
+
+    private static StepFindings Found(int candidates, long refaulted)
+    {
+        var findings = new StepFindings { RefaultedBytes = refaulted };
+        for (int i = 0; i < candidates; i++)
+        {
+            findings.Candidates.Add(new Chunk(0x1000_0000UL + (ulong)i * 0x20_0000, 0x1000_0000UL + (ulong)(i + 1) * 0x20_0000));
+        }
+
+        return findings;
+    }
+
+    [Fact]
+    public void PressureComesFirst()
+    {
+        Assert.Equal(ReclaimAction.Pressure, StepPolicy.Decide(Found(3, 0), 5, 4, 1 << 20, overPressure: true, s_settings));
+        Assert.Equal(ReclaimAction.Pressure, StepPolicy.Decide(Found(0, 0), 9, 1, 0, overPressure: true, s_settings));
+    }
+
+    [Fact]
+    public void NothingColdIsWatchedForThreeStepsAfterTheLastAdviceThenConverged()
+    {
+        Assert.Equal(ReclaimAction.Waited, StepPolicy.Decide(Found(0, 0), 5, 4, 0, false, s_settings));
+        Assert.Equal(ReclaimAction.Waited, StepPolicy.Decide(Found(0, 0), 6, 4, 0, false, s_settings));
+        Assert.Equal(ReclaimAction.Converged, StepPolicy.Decide(Found(0, 0), 7, 4, 0, false, s_settings));
+        // A process with nothing cold from the start is watched the same three steps.
+        Assert.Equal(ReclaimAction.Waited, StepPolicy.Decide(Found(0, 0), 2, 0, 0, false, s_settings));
+        Assert.Equal(ReclaimAction.Converged, StepPolicy.Decide(Found(0, 0), 3, 0, 0, false, s_settings));
+    }
+
+    [Fact]
+    public void BacksOffWhenMoreThanAQuarterOfTheLastAdviceCameBack()
+    {
+        const long advised = 8 << 20;
+        Assert.Equal(ReclaimAction.Advised, StepPolicy.Decide(Found(2, advised / 4), 3, 2, advised, false, s_settings));
+        Assert.Equal(ReclaimAction.BackedOff, StepPolicy.Decide(Found(2, advised / 4 + 4096), 3, 2, advised, false, s_settings));
+        // Refaults with no advice in the previous step are no reason to back off.
+        Assert.Equal(ReclaimAction.Advised, StepPolicy.Decide(Found(2, advised), 3, 1, 0, false, s_settings));
+    }
+}

@@ -127,33 +127,33 @@ internal static class ReclaimLoop
             record.Referenced = findings.Referenced;
             record.BytesRefaulted = findings.RefaultedBytes;
             record.HotChunks = findings.HotChunks;
-            if (overPressure)
+            ReclaimAction action = StepPolicy.Decide(findings, step, target.LastAdviceStep, target.LastAdvisedResident, overPressure, settings);
+            record.ColdBytesLeft = findings.CandidateBytes;
+            if (action == ReclaimAction.Pressure)
             {
-                record.Action = ReclaimAction.Pressure;
+                record.Action = action;
                 record.Detail = $"Memory pressure {pressure:0.##}% of the step's time is above -MaxPressure {settings.MaxPressure:0.##}%: nothing more is advised.";
-                record.ColdBytesLeft = findings.CandidateBytes;
                 target.Finish(ReclaimStopReason.Pressure, record.Detail);
             }
-            else if (findings.Candidates.Count == 0 && step - target.LastAdviceStep < settings.SettleSteps)
+            else if (action == ReclaimAction.Waited)
             {
-                // What was advised last may come back later than one window: watch a few first.
-                record.Action = ReclaimAction.Waited;
+                record.Action = action;
                 record.Detail = $"Nothing cold is left; watching what comes back for {settings.SettleSteps} step(s) after the last advice before ending.";
+                target.LastAdvisedResident = 0;
             }
-            else if (findings.Candidates.Count == 0)
+            else if (action == ReclaimAction.Converged)
             {
-                record.Action = ReclaimAction.Converged;
+                record.Action = action;
                 record.Detail = findings.HotChunks > 0
                     ? $"Nothing cold is left; {findings.HotChunks} chunk(s) came back after they were advised and are left alone."
                     : "Nothing cold is left.";
                 target.Finish(ReclaimStopReason.Converged, record.Detail);
             }
-            else if (target.LastAdvised > 0 && findings.RefaultedBytes > settings.MaxRefaultShare * target.LastAdvised)
+            else if (action == ReclaimAction.BackedOff)
             {
-                record.Action = ReclaimAction.BackedOff;
-                record.Detail = $"{Display.Bytes(findings.RefaultedBytes)} of the {Display.Bytes(target.LastAdvised)} advised last step came back (more than {settings.MaxRefaultShare:P0}): nothing is advised this step; {findings.NewlyHot} chunk(s) are left alone for a while.";
-                record.ColdBytesLeft = findings.CandidateBytes;
-                target.LastAdvised = 0;
+                record.Action = action;
+                record.Detail = $"{Display.Bytes(findings.RefaultedBytes)} of the {Display.Bytes(target.LastAdvisedResident)} resident that the last step advised came back (more than {settings.MaxRefaultShare:P0}): nothing is advised this step; {findings.NewlyHot} chunk(s) are left alone for a while.";
+                target.LastAdvisedResident = 0;
             }
             else
             {
@@ -169,7 +169,7 @@ internal static class ReclaimLoop
                 {
                     record.Action = ReclaimAction.Waited;
                     record.Detail = $"{Display.Bytes(findings.CandidateBytes)} is cold; the budget of -MaxBytesPerSecond ({Display.Bytes(budget.Available)} now) waits for the next step.";
-                    target.LastAdvised = 0;
+                    target.LastAdvisedResident = 0;
                 }
                 else
                 {

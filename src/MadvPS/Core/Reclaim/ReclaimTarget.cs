@@ -36,7 +36,8 @@ internal sealed class ReclaimTarget : IDisposable
     public long RssBefore { get; }
     public long SwapBefore { get; }
     public long BytesAdvised { get; private set; }
-    public long LastAdvised { get; set; }
+    /// <summary>The resident bytes of the chunks the process's previous step advised; 0 if it advised none.</summary>
+    public long LastAdvisedResident { get; set; }
     public int Steps { get; set; }
 
     /// <summary>The last step that advised anything; 0 before.</summary>
@@ -145,17 +146,19 @@ internal sealed class ReclaimTarget : IDisposable
 
         RangeOutcome[] outcomes = batcher.Advise(ranges, shouldStop);
         long bytes = 0;
+        long resident = 0;
         for (int i = 0; i < chunks.Count; i++)
         {
             if (outcomes[i].Sent && outcomes[i].BytesAdvised > 0)
             {
                 bytes += outcomes[i].BytesAdvised;
+                resident += chunks[i].Present;
                 Planner.Advised(chunks[i], _pages.Count(chunks[i].Start, chunks[i].End).ResidentBytes);
             }
         }
 
         BytesAdvised += bytes;
-        LastAdvised = bytes;
+        LastAdvisedResident = resident;
         return (bytes, batcher.Calls);
     }
 
