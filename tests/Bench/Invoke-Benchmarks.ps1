@@ -447,6 +447,9 @@ if ($notes.Count) {
     Line
 }
 
+# The reclaim section is written by tests/Bench/Reclaim.Bench.ps1 (it needs swap and the host lock): keep it.
+$reclaimSection = if (Test-Path $Output) { [regex]::Match((Get-Content -Raw $Output), '(?s)<!-- reclaim-bench.*?<!-- /reclaim-bench -->').Value } else { '' }
+if ($reclaimSection) { [void]$md.AppendLine().AppendLine($reclaimSection) }
 Set-Content -Path $Output -Value $md.ToString().TrimEnd() -Encoding utf8NoBOM
 Write-Host $md.ToString()
 Write-Host "Wrote $Output"

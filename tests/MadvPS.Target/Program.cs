@@ -13,6 +13,9 @@
 //   touch-every REGION N  no huge pages for the region, then writes one byte in every N-th page
 //   touch-loop REGION MS  keeps reading the region every MS milliseconds, in the background
 //   stop-loop             stops touch-loop
+//   touch-loop-part REGION FROM TO MS  like touch-loop, over the bytes [FROM, TO) of the region
+//   touch-loop-timed REGION MS  like touch-loop, timing each pass; loop-stats prints and resets
+//                         "stats PASSES MEAN_US MAX_US" of the passes since the last loop-stats
 //   unmap REGION          unmaps the region (to make a hole)
 //   exit                  exits
 // Each answer is one line. Region lines are "region NAME 0xSTART LENGTH".
@@ -114,6 +117,9 @@ internal static unsafe partial class Program
                         StartTouchLoop(words[1], int.Parse(words[2], CultureInfo.InvariantCulture));
                         Console.WriteLine("looping");
                         break;
+                    case "touch-loop-part": StartTouchLoopPart(words); break;
+                    case "touch-loop-timed": StartTimedTouchLoop(words); break;
+                    case "loop-stats": Console.WriteLine(TakeLoopStats()); break;
                     case "stop-loop":
                         s_touching = false;
                         Console.WriteLine("stopped");
@@ -393,6 +399,68 @@ internal static unsafe partial class Program
             }
         }) { IsBackground = true };
         thread.Start();
+    }
+
+    // touch-loop over a part of a region: "touch-loop-part REGION FROM TO MS" (byte offsets).
+    private static void StartTouchLoopPart(string[] words)
+    {
+        (IntPtr address, long length) = s_regions[words[1]];
+        long from = long.Parse(words[2], CultureInfo.InvariantCulture);
+        long to = Math.Min(length, long.Parse(words[3], CultureInfo.InvariantCulture));
+        int milliseconds = int.Parse(words[4], CultureInfo.InvariantCulture);
+        s_touching = true;
+        var thread = new Thread(() =>
+        {
+            while (s_touching)
+            {
+                Touch(address + (nint)from, to - from);
+                Thread.Sleep(milliseconds);
+            }
+        }) { IsBackground = true };
+        thread.Start();
+        Console.WriteLine("looping");
+    }
+
+    private static readonly object s_statsLock = new();
+    private static long s_passes, s_passTicks, s_maxPassTicks;
+
+    // touch-loop with the time of each pass kept: "touch-loop-timed REGION MS".
+    private static void StartTimedTouchLoop(string[] words)
+    {
+        (IntPtr address, long length) = s_regions[words[1]];
+        int milliseconds = int.Parse(words[2], CultureInfo.InvariantCulture);
+        s_touching = true;
+        var thread = new Thread(() =>
+        {
+            while (s_touching)
+            {
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                Touch(address, length);
+                long ticks = System.Diagnostics.Stopwatch.GetTimestamp() - start;
+                lock (s_statsLock)
+                {
+                    s_passes++;
+                    s_passTicks += ticks;
+                    s_maxPassTicks = Math.Max(s_maxPassTicks, ticks);
+                }
+
+                Thread.Sleep(milliseconds);
+            }
+        }) { IsBackground = true };
+        thread.Start();
+        Console.WriteLine("looping");
+    }
+
+    private static string TakeLoopStats()
+    {
+        lock (s_statsLock)
+        {
+            double us = 1e6 / System.Diagnostics.Stopwatch.Frequency;
+            string line = string.Create(CultureInfo.InvariantCulture,
+                $"stats {s_passes} {(s_passes > 0 ? s_passTicks * us / s_passes : 0):0.0} {s_maxPassTicks * us:0.0}");
+            s_passes = s_passTicks = s_maxPassTicks = 0;
+            return line;
+        }
     }
 
     private sealed class Options

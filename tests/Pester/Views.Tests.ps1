@@ -15,6 +15,9 @@ BeforeAll {
         'MadvPS.MemoryPageRun'           = Get-MemoryPage -Id $target.Id -Address $anon.Start -Length $anon.Length
         'MadvPS.MemoryPageSummary'       = Get-MemoryPage -Id $target.Id -Address $anon.Start -Length $anon.Length -Summary
     }
+    $reclaim = Invoke-MemoryReclaim -Id $target.Id -Window 200ms -Duration 1s -Advice Cold -PassThru -WarningAction SilentlyContinue
+    $objects['MadvPS.ReclaimResult'] = $reclaim | Where-Object { $_ -is [MadvPS.ReclaimResult] }
+    $objects['MadvPS.ReclaimStep'] = $reclaim | Where-Object { $_ -is [MadvPS.ReclaimStep] }
     # What each view must show: a label of the view (not a property name) and a human size where the view has one.
     $script:expect = @{
         'MadvPS.MemoryMapping'           = @{ Table = 'PID\s+Size\s+Rss\s+Swap\s+Perm\s+Kind\s+Path'; List = 'Kind\s+: Anonymous'; Size = $true }
@@ -25,6 +28,8 @@ BeforeAll {
         'MadvPS.MemoryAdviceEnvironment' = @{ Table = 'Kernel\s+ProcessMadvise\s+SwapTotal'; List = 'KernelRelease\s+:'; Size = $true }
         'MadvPS.MemoryPageRun'           = @{ Table = 'PID\s+State\s+Size\s+Start\s+EFHZ\s+Kind'; List = 'State\s+: Resident'; Size = $true }
         'MadvPS.MemoryPageSummary'       = @{ Table = 'PID\s+Size\s+Resident\s+Swapped\s+Absent\s+Runs'; List = 'ResidentBytes\s+:'; Size = $true }
+        'MadvPS.ReclaimResult'           = @{ Table = 'PID\s+Name\s+Stop\s+Steps\s+RssBefore\s+RssAfter\s+KeptOut'; List = 'StopReason\s+: (Duration|Converged)'; Size = $true }
+        'MadvPS.ReclaimStep'             = @{ Table = 'Step\s+PID\s+Action\s+Advised\s+Back\s+Out'; List = 'Action\s+: \w+'; Size = $true }
     }
     function script:Render($object, [string] $how) {
         # -ShowError puts errors of the views' script blocks into the text instead of blank cells.
@@ -38,7 +43,7 @@ AfterAll {
     if ($script:target) { $script:target.Stop() }
 }
 
-Describe 'The view of <_>' -ForEach @('MadvPS.MemoryMapping', 'MadvPS.ProcessMemory', 'MadvPS.AdviceResult', 'MadvPS.ProcessAdviceResult', 'MadvPS.MemoryAdviceSupport', 'MadvPS.MemoryAdviceEnvironment', 'MadvPS.MemoryPageRun', 'MadvPS.MemoryPageSummary') {
+Describe 'The view of <_>' -ForEach @('MadvPS.MemoryMapping', 'MadvPS.ProcessMemory', 'MadvPS.AdviceResult', 'MadvPS.ProcessAdviceResult', 'MadvPS.MemoryAdviceSupport', 'MadvPS.MemoryAdviceEnvironment', 'MadvPS.MemoryPageRun', 'MadvPS.MemoryPageSummary', 'MadvPS.ReclaimResult', 'MadvPS.ReclaimStep') {
     BeforeAll {
         $script:type = $_
         $script:live = $objects[$type] | Select-Object -First 1

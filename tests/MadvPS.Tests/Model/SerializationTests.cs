@@ -24,6 +24,7 @@ public class SerializationTests
         typeof(MemoryAdviceSupport), typeof(MemoryAdviceEnvironment),
         typeof(MemoryAccess), typeof(ProcessAccess), typeof(FileCache), typeof(FileAdviceResult),
         typeof(MemoryPageRun), typeof(MemoryPageSummary),
+        typeof(ReclaimResult), typeof(ReclaimStep),
     };
 
     public static IEnumerable<object[]> OutputTypes() => DeclaredOutputTypes().Select(t => new object[] { t });

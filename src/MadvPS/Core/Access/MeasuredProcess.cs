@@ -37,6 +37,9 @@ internal sealed class MeasuredProcess : IDisposable
     public MappingSelection Selection { get; }
     public AccessTracker Tracker { get; }
 
+    /// <summary>The process's /proc directory, for other files read through it (pagemap, stat).</summary>
+    internal ProcDirectory Directory => _directory;
+
     /// <summary>False when the last read found no address space at all (a kernel thread).</summary>
     public bool HasAddressSpace { get; private set; } = true;
 
