@@ -63,9 +63,10 @@ internal sealed class ReclaimTarget : IDisposable
             pages = OpenPagemap(measured);
             using (ProcessHandle handle = OpenHandle(measured))
             {
-                if (Libc.ProcessMadvise(handle.Pidfd, ReadOnlySpan<IoVec>.Empty, (int)settings.Advice, out int errno) < 0)
+                SysResult probe = Libc.ProcessMadvise(handle.Pidfd, ReadOnlySpan<IoVec>.Empty, (int)settings.Advice);
+                if (probe.Failed)
                 {
-                    throw new ProcessAdviceException(errno, "The kernel refused the call as a whole.");
+                    throw new ProcessAdviceException(probe.Errno, "The kernel refused the call as a whole.");
                 }
             }
 
