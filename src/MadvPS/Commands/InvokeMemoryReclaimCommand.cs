@@ -135,7 +135,7 @@ public sealed class InvokeMemoryReclaimCommand : PSCmdlet, IReclaimObserver, IDi
 
                 // In the list before ShouldProcess, which throws when the pipeline stops: the finally disposes it.
                 targets.Add(opened);
-                if (!ShouldProcess($"process {id} ({opened.Name})", ReclaimPlan.Describe(opened, settings)))
+                if (!ShouldProcess($"process {id} ({opened.Name})", ReclaimPlan.Describe(opened, settings)) || !Probe(opened, id, target))
                 {
                     targets.Remove(opened);
                     opened.Dispose();
@@ -253,6 +253,25 @@ public sealed class InvokeMemoryReclaimCommand : PSCmdlet, IReclaimObserver, IDi
 
     void IReclaimObserver.CallMade(ReclaimTarget target, AdviceCall call) =>
         WriteDebug($"process_madvise({target.ProcessId}, {call.Ranges} range(s), {Display.Bytes(call.BytesRequested)}, {Advice}) = {call.Result}{(call.Errno != 0 ? " " + Interop.LinuxErrorException.NameOf(call.Errno) : "")}");
+
+    private bool Probe(ReclaimTarget opened, int id, object target)
+    {
+        try
+        {
+            opened.ProbeAdvice();
+            return true;
+        }
+        catch (ProcessAccessException e)
+        {
+            WriteError(ErrorRecords.ForProcess(e, target));
+        }
+        catch (ProcessAdviceException e)
+        {
+            WriteError(ErrorRecords.ForWholeCall(e, Advice, id, target));
+        }
+
+        return false;
+    }
 
     private ReclaimTarget? Open(int id, object target, bool foundByName, ReclaimSettings settings)
     {

@@ -49,8 +49,8 @@ internal sealed class ReclaimTarget : IDisposable
 
     /// <summary>
     /// Opens the process and checks, before anything is cleared or advised, that it may be
-    /// measured (smaps, clear_refs), read (pagemap) and advised (a process_madvise with no range
-    /// runs every check of the call as a whole).
+    /// measured (smaps, clear_refs) and read (pagemap). Whether it may be advised is
+    /// <see cref="ProbeAdvice"/>'s, after ShouldProcess: -WhatIf makes no process_madvise call at all.
     /// </summary>
     public static ReclaimTarget Open(int processId, ReclaimSettings settings)
     {
@@ -61,15 +61,6 @@ internal sealed class ReclaimTarget : IDisposable
             (long, long) before = ReadRollup(measured)
                 ?? throw (measured.Directory.IsAlive() ? new NoAddressSpaceException(processId) : Exited(measured, null));
             pages = OpenPagemap(measured);
-            using (ProcessHandle handle = OpenHandle(measured))
-            {
-                SysResult probe = Libc.ProcessMadvise(handle.Pidfd, ReadOnlySpan<IoVec>.Empty, (int)settings.Advice);
-                if (probe.Failed)
-                {
-                    throw new ProcessAdviceException(probe.Errno, "The kernel refused the call as a whole.");
-                }
-            }
-
             (long, long) faults = FaultSignal.Read(measured.Directory) ?? throw Exited(measured, null);
             return new ReclaimTarget(measured, pages, settings, faults, before);
         }
@@ -82,6 +73,21 @@ internal sealed class ReclaimTarget : IDisposable
     }
 
     private static PagemapCounter OpenPagemap(MeasuredProcess measured) => new(measured.Directory);
+
+    /// <summary>
+    /// A process_madvise with no range runs every check of the call as a whole (capability, ptrace
+    /// access, the advice for another process) and advises nothing: a refusal is known before
+    /// anything is cleared.
+    /// </summary>
+    public void ProbeAdvice()
+    {
+        using ProcessHandle handle = OpenHandle(Measured);
+        SysResult probe = Libc.ProcessMadvise(handle.Pidfd, ReadOnlySpan<IoVec>.Empty, (int)_settings.Advice);
+        if (probe.Failed)
+        {
+            throw new ProcessAdviceException(probe.Errno, "The kernel refused the call as a whole.");
+        }
+    }
 
     /// <summary>A pidfd on the process, proved to be the one opened at the start (PID, start time, boot).</summary>
     private static ProcessHandle OpenHandle(MeasuredProcess measured) =>
