@@ -16,11 +16,12 @@ internal static class MappingReader
     /// <summary>
     /// Streams the mappings of /proc/PID/smaps. A process that exits part way through yields the
     /// mappings read so far and then an Exited error; a kernel thread (no mm) yields nothing.
+    /// With <paramref name="readAhead"/>, the kernel's generation runs on a thread of its own.
     /// </summary>
-    public static IEnumerable<MemoryMapping> ReadMappings(ProcessStat process, string processName, string? procRoot = null)
+    public static IEnumerable<MemoryMapping> ReadMappings(ProcessStat process, string processName, string? procRoot = null, bool readAhead = true)
     {
         string bootId = ProcessIdentity.CurrentBootId;
-        foreach (SmapsEntry entry in ReadEntries(process, "smaps", stream => new SmapsParser(stream, expectVmFlags: true), procRoot))
+        foreach (SmapsEntry entry in ReadEntries(process, "smaps", stream => new SmapsParser(stream, expectVmFlags: true), procRoot, readAhead))
         {
             yield return ToMapping(entry, process, processName, bootId);
         }
@@ -32,11 +33,11 @@ internal static class MappingReader
     /// <see cref="ReadMappings"/> when the process exits part way.
     /// </summary>
     public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcessStat process, string? procRoot = null) =>
-        ReadEntries(process, "maps", stream => new MapsParser(stream), procRoot);
+        ReadEntries(process, "maps", stream => new MapsParser(stream), procRoot, readAhead: true);
 
-    private static IEnumerable<SmapsEntry> ReadEntries(ProcessStat process, string file, Func<Stream, MappingEntryParser> parserFor, string? procRoot)
+    private static IEnumerable<SmapsEntry> ReadEntries(ProcessStat process, string file, Func<Stream, MappingEntryParser> parserFor, string? procRoot, bool readAhead)
     {
-        using Stream stream = OpenStream(Open(process.ProcessId, file, procRoot), readAhead: true);
+        using Stream stream = OpenStream(Open(process.ProcessId, file, procRoot), readAhead);
         MappingEntryParser parser = parserFor(stream);
         while (true)
         {
