@@ -72,6 +72,12 @@ internal static class MappingReader
     /// <summary>Reads /proc/PID/smaps_rollup; null for a task without an mm (a kernel thread, a process exiting).</summary>
     public static ProcessMemory? ReadRollup(ProcessStat process, string processName)
     {
+        if (process.IsKernelThread)
+        {
+            // Known from stat already: no open that fails, no exception, no second look at stat.
+            return null;
+        }
+
         using FileStream? stream = OpenRollup(process);
         if (stream is null)
         {
