@@ -575,6 +575,37 @@ if ($populateResult) {
         Line "| $($row.Thp) | $($row.Threads) | $(if ($row.Threads -eq 1) { '' } else { $row.Start }) | $(F $row.Wall) | $(F ($row.Wall / $one) 2) | $(F ($p.GiB / ($row.Wall / 1000)) 2) | $(F $row.Min)–$(F $row.Max) | $(F $row.Cpu) | $(F ($row.HugeKiB / 1MB) 2) GiB |"
     }
     Line
+    function PopRow([string] $Thp, [int] $Threads, [string] $Start) { $p.Rows | Where-Object { $_.Thp -eq $Thp -and $_.Threads -eq $Threads -and ($Threads -eq 1 -or $_.Start -eq $Start) } | Select-Object -First 1 }
+    $on1 = PopRow on 1 before; $on2 = PopRow on 2 before; $on2d = PopRow on 2 during; $on4 = PopRow on 4 before
+    $off1 = PopRow off 1 before; $off2 = PopRow off 2 before; $off2d = PopRow off 2 during; $off4 = PopRow off 4 before
+    Line 'What the time is (Linux 6.18, mm/madvise.c and mm/gup.c): madvise_populate takes the mmap lock for reading and faults every page of the range in as a write fault would, in a loop (faultin_page_range). Each fault allocates a page from the buddy allocator (the zone lock, amortised by the per-CPU page lists), charges it, zeroes it and installs it under the page table lock. With THP allowed, one fault maps a 2 MiB page (one PMD lock, one clear_huge_page of 512 pages, 512 times fewer faults); refused, it is 4 KiB pages, one PTE lock per page-table page. The zeroing is the bulk of it either way: the CPU writes every byte once, so the work grows with the bytes, and the threads, each on its own part, share nothing but the read side of the mmap lock, the zone lock and the memory bus.'
+    Line
+    Line "Measured here: THP on, one thread populates at $(F ($p.GiB / ($on1.Wall / 1000)) 2) GiB/s and THP off at $(F ($p.GiB / ($off1.Wall / 1000)) 2) GiB/s ($(F ($off1.Wall / $on1.Wall) 2) × the time of THP on). Two threads made before the faults take $(F ($on2.Wall / $on1.Wall) 2) × the time of one (THP on) and $(F ($off2.Wall / $off1.Wall) 2) × (THP off); their CPU time is $(F ($on2.Cpu / $on1.Cpu) 2) × and $(F ($off2.Cpu / $off1.Cpu) 2) × that of one thread, so the work itself stays the same and two cores share it. Four threads on two CPUs take $(F ($on4.Wall / $on1.Wall) 2) × (THP on) and $(F ($off4.Wall / $off1.Wall) 2) × (THP off): no gain past the cores, only more switching. Made while the first thread already faults, two threads take $(F ($on2d.Wall / $on2.Wall) 2) × (THP on) and $(F ($off2d.Wall / $off2.Wall) 2) × (THP off) the time of two made before: creating a thread maps its stack, and mmap takes the mmap lock for writing, which waits for the populating thread's read hold; once a writer waits, the rwsem lets no new reader in, so the threads after it start late. That is the contention QEMU avoids by creating all its threads first. The load on this shared machine (see above) moves the wall times; compare the ratios within this table."
+    Line
+    Line 'With more cores: the zeroing and the faults of disjoint parts run side by side, so the time falls with the threads until the memory bandwidth of the socket (or the zone lock, for 4 KiB pages) is the limit, on a large machine well past two threads; the cost of making threads during the faults grows with them, since every mmap of a stack waits for the readers that hold the lock.'
+    Line
+    Line 'Prefaulting and the module: the kernel accepts MADV_POPULATE_READ and MADV_POPULATE_WRITE only from madvise() on the caller''s own memory; process_madvise refuses them for another process (process_madvise_remote_valid allows Cold, PageOut, WillNeed and Collapse), so MadvPS, whose work is other processes, cannot prefault a service''s memory. It could prefault only the memory of its own pwsh, which is not what an operator manages, so it offers no cmdlet for it; a program that wants its memory populated is the one to call madvise, and it should create its threads before they fault, as QEMU does.'
+    Line
+}
+
+if ($hostResult -and $results.Contains("$top")) {
+    $rows = $results["$top"].Rows
+    $hr = $hostResult.Rows
+    $seq = ($hr | Where-Object Case -like 'plain reads of every smaps_rollup, one after the other*').Median
+    $floorRow = $hr | Where-Object Case -like 'plain reads of every smaps_rollup, * at a time*'
+    $byId = $hr | Where-Object Case -eq 'Get-MemoryMapping -Id (every PID) -Rollup'
+    $core = $hr | Where-Object Case -like 'module core, one after the other*'
+    $gmm = Row 'Get-MemoryMapping (all objects collected)'
+    $smapsRow = Row 'plain read of smaps (reference)'
+    $one = Row 'parser, no PowerShell, one thread'
+    $ahead = Row 'parser, no PowerShell, read-ahead thread'
+    $objects = Row 'parser and objects, no PowerShell'
+    Line '## Closing note (issue 18)'
+    Line
+    Line "- Every process at once: Get-MemoryMapping -Id (every PID) -Rollup took $(F ($byId.Median / $seq) 2) × the plain reads one after the other ($(Met ($byId.Median / $seq -le 0.8)) against 0.8 ×). The same plain reads $([Environment]::ProcessorCount) at a time, the floor of any parallel read, took $(F ($floorRow.Median / $seq) 2) ×: on this machine's $($hostResult.Processes) processes, most of them small or kernel threads, a read of smaps_rollup is some $(F (1000 * $seq / [math]::Max(1, $byId.Count)) 0) µs and the per-file cost of open, read and close that the kernel serialises on its own locks leaves little to share out; on a host with large processes the kernel's walk of their page tables is the bulk and spreads over the cores. The module's own part is the stat read per process (identity), the name and the object: $(F ($core.Median - $seq)) ms over the plain reads one after the other, without PowerShell."
+    Line "- CPU per mapping: Get-MemoryMapping's CPU time is $(F ($gmm.Cpu / $smapsRow.Cpu) 2) × the plain read's ($(Met ($gmm.Cpu / $smapsRow.Cpu -le 1.25)) against 1.25 ×), its wall time $(F $gmm.Ratio 2) × ($(Met ($gmm.Ratio -le 1.1)) against 1.1 ×). What is left is the parser ($(F ($one.Cpu - $smapsRow.Cpu)) ms: some 24 lines an entry, about $(F (1e6 * ($one.Cpu - $smapsRow.Cpu) / ($results["$top"].Vmas * 24)) 0) ns a line), the read-ahead ($(F ($ahead.Cpu - $one.Cpu)) ms: the bytes the reader thread's kernel reads write on one core are read on the other), the objects ($(F ($objects.Cpu - $ahead.Cpu)) ms) and PowerShell's WriteObject ($(F ($gmm.Cpu - $objects.Cpu)) ms). Changes tried and measured by thread CPU time over the captured text (least of 15 parses): the size block copied into each object as one inline array instead of 21 properties, and a hand-written digit loop in the fast path instead of Utf8Parser: neither moved the parse by more than the noise (about 44 ms either way); the inline array stays for the one list of size fields, the digit loop was not kept."
+    Line "- The headline pipeline: see its section; Where-Object's own cost per object is PowerShell's, and it is most of what the pipeline adds to Get-MemoryMapping."
+    Line
 }
 
 foreach ($count in $results.Keys) {
