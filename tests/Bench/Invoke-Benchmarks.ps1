@@ -374,7 +374,7 @@ try {
         if ($LASTEXITCODE -ne 0) { throw "MadvPS.Benchmarks populate failed with exit code $LASTEXITCODE." }
         $populateRuns = foreach ($line in $lines) {
             $w = $line -split ' '
-            [pscustomobject]@{ Threads = [int]$w[0]; Thp = $w[1]; Start = $w[2]; Wall = [double]$w[3]; Cpu = [double]$w[4]; HugeKiB = [long]$w[5] }
+            [pscustomobject]@{ Threads = [int]$w[0]; Thp = $w[1]; Start = $w[2]; Wall = [double]$w[3]; Cpu = [double]$w[4]; HugeKiB = [long]$w[5]; Warm = [double]$w[6] }
         }
         $populateResult = [pscustomobject]@{
             GiB = $gib
@@ -384,7 +384,7 @@ try {
                 $first = $g.Group[0]
                 [pscustomobject]@{ Threads = $first.Threads; Thp = $first.Thp; Start = $first.Start
                     Wall = Get-Median ($g.Group.Wall); Min = ($g.Group.Wall | Measure-Object -Minimum).Minimum; Max = ($g.Group.Wall | Measure-Object -Maximum).Maximum
-                    Cpu = Get-Median ($g.Group.Cpu); HugeKiB = ($g.Group.HugeKiB | Measure-Object -Minimum).Minimum }
+                    Cpu = Get-Median ($g.Group.Cpu); HugeKiB = ($g.Group.HugeKiB | Measure-Object -Minimum).Minimum; Warm = Get-Median ($g.Group.Warm) }
             }
         }
     }
@@ -566,19 +566,19 @@ if ($populateResult) {
     $p = $populateResult
     Line "## Populate: MADV_POPULATE_WRITE over $($p.GiB) GiB of anonymous memory in a process of the bench's own"
     Line
-    Line "MadvPS.Benchmarks populate maps $($p.GiB) GiB (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 2 MiB-aligned), marks it MADV_HUGEPAGE (THP on) or MADV_NOHUGEPAGE (THP off) on the region alone, and has each thread call madvise(MADV_POPULATE_WRITE) on an equal part. 'before': every thread is created before any faults (QEMU's way); 'during': each thread starts populating as soon as it exists, while the next ones are still being created. System THP settings (unchanged): enabled $($p.Thp), defrag $($p.Defrag). Medians of $Repetitions rounds, configurations interleaved."
+    Line "MadvPS.Benchmarks populate maps $($p.GiB) GiB (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 2 MiB-aligned), marks it MADV_HUGEPAGE (THP on) or MADV_NOHUGEPAGE (THP off) on the region alone, and has each thread call madvise(MADV_POPULATE_WRITE) on an equal part. 'before': every thread is created before any faults (QEMU's way); 'during': each thread starts populating as soon as it exists, while the next ones are still being created. System THP settings (unchanged): enabled $($p.Thp), defrag $($p.Defrag). Medians of $Repetitions rounds, configurations interleaved. Each measured run follows an unmeasured one of the same kind: this machine is a VM whose kernel reports free memory to the host (virtio-balloon free page reporting, page_reporting_order=$((Get-Content /sys/module/page_reporting/parameters/page_reporting_order -ErrorAction Ignore) ?? '?')), so memory freed a few seconds before has been handed back, and touching it again costs the host's faults too; the last column shows that cost, the measured run right after gets the pages just freed and shows the guest kernel's own."
     Line
-    Line '| THP | threads | threads made | median ms | × 1 thread | GiB/s | min–max ms | CPU ms (all threads) | AnonHugePages after |'
-    Line '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |'
+    Line '| THP | threads | threads made | median ms | × 1 thread | GiB/s | min–max ms | CPU ms (all threads) | AnonHugePages after | the unmeasured run before it, ms |'
+    Line '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
     foreach ($row in $p.Rows | Sort-Object @{ Expression = { $_.Thp -eq 'off' } }, Threads, Start) {
         $one = ($p.Rows | Where-Object { $_.Thp -eq $row.Thp -and $_.Threads -eq 1 }).Wall
-        Line "| $($row.Thp) | $($row.Threads) | $(if ($row.Threads -eq 1) { '' } else { $row.Start }) | $(F $row.Wall) | $(F ($row.Wall / $one) 2) | $(F ($p.GiB / ($row.Wall / 1000)) 2) | $(F $row.Min)–$(F $row.Max) | $(F $row.Cpu) | $(F ($row.HugeKiB / 1MB) 2) GiB |"
+        Line "| $($row.Thp) | $($row.Threads) | $(if ($row.Threads -eq 1) { '' } else { $row.Start }) | $(F $row.Wall) | $(F ($row.Wall / $one) 2) | $(F ($p.GiB / ($row.Wall / 1000)) 2) | $(F $row.Min)–$(F $row.Max) | $(F $row.Cpu) | $(F ($row.HugeKiB / 1MB) 2) GiB | $(F $row.Warm) |"
     }
     Line
     function PopRow([string] $Thp, [int] $Threads, [string] $Start) { $p.Rows | Where-Object { $_.Thp -eq $Thp -and $_.Threads -eq $Threads -and ($Threads -eq 1 -or $_.Start -eq $Start) } | Select-Object -First 1 }
     $on1 = PopRow on 1 before; $on2 = PopRow on 2 before; $on2d = PopRow on 2 during; $on4 = PopRow on 4 before
     $off1 = PopRow off 1 before; $off2 = PopRow off 2 before; $off2d = PopRow off 2 during; $off4 = PopRow off 4 before
-    Line 'What the time is (Linux 6.18, mm/madvise.c and mm/gup.c): madvise_populate takes the mmap lock for reading and faults every page of the range in as a write fault would, in a loop (faultin_page_range). Each fault allocates a page from the buddy allocator (the zone lock, amortised by the per-CPU page lists), charges it, zeroes it and installs it under the page table lock. With THP allowed, one fault maps a 2 MiB page (one PMD lock, one clear_huge_page of 512 pages, 512 times fewer faults); refused, it is 4 KiB pages, one PTE lock per page-table page. The zeroing is the bulk of it either way: the CPU writes every byte once, so the work grows with the bytes, and the threads, each on its own part, share nothing but the read side of the mmap lock, the zone lock and the memory bus.'
+    Line 'What the time is (Linux 6.18, mm/madvise.c and mm/gup.c): madvise_populate takes the mmap lock for reading and faults every page of the range in as a write fault would, in a loop (faultin_page_range). Each fault allocates a page from the buddy allocator (the zone lock, amortised by the per-CPU page lists), charges it, zeroes it and installs it under the page table lock. With THP allowed, one fault maps a 2 MiB page (one PMD lock, one clear_huge_page of 512 pages, 512 times fewer faults); refused, it is 4 KiB pages, one PTE lock per page-table page. With defrag set to madvise, a huge-page fault in a MADV_HUGEPAGE region that finds no free 2 MiB block compacts memory there and then (direct compaction), so the THP-on rows also carry the cost of how fragmented the machine's memory is at that moment: on a shared machine that varies from run to run (the min–max column). The zeroing is the bulk of it otherwise: the CPU writes every byte once, so the work grows with the bytes, and the threads, each on its own part, share nothing but the read side of the mmap lock, the zone lock and the memory bus.'
     Line
     Line "Measured here: THP on, one thread populates at $(F ($p.GiB / ($on1.Wall / 1000)) 2) GiB/s and THP off at $(F ($p.GiB / ($off1.Wall / 1000)) 2) GiB/s ($(F ($off1.Wall / $on1.Wall) 2) × the time of THP on). Two threads made before the faults take $(F ($on2.Wall / $on1.Wall) 2) × the time of one (THP on) and $(F ($off2.Wall / $off1.Wall) 2) × (THP off); their CPU time is $(F ($on2.Cpu / $on1.Cpu) 2) × and $(F ($off2.Cpu / $off1.Cpu) 2) × that of one thread, so the work itself stays the same and two cores share it. Four threads on two CPUs take $(F ($on4.Wall / $on1.Wall) 2) × (THP on) and $(F ($off4.Wall / $off1.Wall) 2) × (THP off): no gain past the cores, only more switching. Made while the first thread already faults, two threads take $(F ($on2d.Wall / $on2.Wall) 2) × (THP on) and $(F ($off2d.Wall / $off2.Wall) 2) × (THP off) the time of two made before: creating a thread maps its stack, and mmap takes the mmap lock for writing, which waits for the populating thread's read hold; once a writer waits, the rwsem lets no new reader in, so the threads after it start late. That is the contention QEMU avoids by creating all its threads first. The load on this shared machine (see above) moves the wall times; compare the ratios within this table."
     Line
