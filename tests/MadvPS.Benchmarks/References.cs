@@ -70,6 +70,68 @@ public static partial class References
         return new ReferenceRun { Milliseconds = clock.Elapsed.TotalMilliseconds, Bytes = total };
     }
 
+    /// <summary>Plain reads of /proc/PID/FILE of every process, one after the other; a process that is gone or refuses is passed over.</summary>
+    public static ReferenceRun ReadEach(int[] processIds, string file) => ReadEach(processIds, file, parallelism: 1);
+
+    /// <summary>The same plain reads, <paramref name="parallelism"/> at a time: the floor of a parallel read.</summary>
+    public static ReferenceRun ReadEach(int[] processIds, string file, int parallelism)
+    {
+        var clock = Stopwatch.StartNew();
+        long total = 0, count = 0;
+        System.Threading.Tasks.Parallel.ForEach(
+            processIds,
+            new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parallelism },
+            () => (Buffer: new byte[BlockSize], Bytes: 0L, Count: 0L),
+            (id, _, local) =>
+            {
+                try
+                {
+                    using var stream = new FileStream($"/proc/{id}/{file}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+                    int read;
+                    while ((read = stream.Read(local.Buffer, 0, local.Buffer.Length)) > 0)
+                    {
+                        local.Bytes += read;
+                    }
+
+                    local.Count++;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                }
+
+                return local;
+            },
+            local =>
+            {
+                System.Threading.Interlocked.Add(ref total, local.Bytes);
+                System.Threading.Interlocked.Add(ref count, local.Count);
+            });
+        return new ReferenceRun { Milliseconds = clock.Elapsed.TotalMilliseconds, Bytes = total, Count = count };
+    }
+
+    /// <summary>The module's core (MappingReader.ReadRollup) over every process, one after the other, without PowerShell.</summary>
+    public static ReferenceRun ReadRollupsSequentially(int[] processIds)
+    {
+        var clock = Stopwatch.StartNew();
+        long count = 0;
+        foreach (int id in processIds)
+        {
+            try
+            {
+                ProcessStat stat = MappingReader.Describe(id);
+                if (MappingReader.ReadRollup(stat, ProcessNames.Resolve(id, stat.Command)) is not null)
+                {
+                    count++;
+                }
+            }
+            catch (ProcessAccessException)
+            {
+            }
+        }
+
+        return new ReferenceRun { Milliseconds = clock.Elapsed.TotalMilliseconds, Count = count };
+    }
+
     /// <summary>The module's parser on the file, without objects or PowerShell.</summary>
     public static ReferenceRun Parse(string path, bool readAhead)
     {

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Management.Automation;
+using System.Threading;
 using MadvPS.Core;
 
 namespace MadvPS.Commands;
@@ -10,9 +11,10 @@ namespace MadvPS.Commands;
 [Cmdlet(VerbsCommon.Get, "MemoryMapping", DefaultParameterSetName = ProcessSelector.IdSet)]
 [OutputType(typeof(MemoryMapping), ParameterSetName = new[] { ProcessSelector.IdSet, ProcessSelector.NameSet, ProcessSelector.InputObjectSet })]
 [OutputType(typeof(ProcessMemory))]
-public sealed class GetMemoryMappingCommand : PSCmdlet
+public sealed class GetMemoryMappingCommand : PSCmdlet, IDisposable
 {
     private WildcardPattern[]? _pathPatterns;
+    private OrderedWindow<object>? _window;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSelector.IdSet)]
     [Alias("ProcessId", "PID")]
@@ -66,11 +68,61 @@ public sealed class GetMemoryMappingCommand : PSCmdlet
     {
         foreach ((int id, object target, bool foundByName) in ProcessSelector.Selected(this, Id, Name, InputObject))
         {
-            Read(id, target, foundByName);
+            // Processes are read a few at a time (one per CPU) and written in the order listed: the
+            // window fills, then its oldest is written while the others read on.
+            _window ??= new OrderedWindow<object>(Environment.ProcessorCount);
+            _window.Add((emit, alone, cancel) => Read(id, target, foundByName, emit, alone, cancel));
+            while (_window.IsFull)
+            {
+                _window.ConsumeOldest(Write);
+            }
         }
     }
 
-    private void Read(int processId, object target, bool foundByName = false)
+    protected override void EndProcessing()
+    {
+        _window?.ConsumeAll(Write);
+    }
+
+    public void Dispose()
+    {
+        _window?.Dispose();
+    }
+
+    // On the pipeline thread, in order.
+    private void Write(object item)
+    {
+        switch (item)
+        {
+            case MemoryMapping mapping:
+                if (Selected(mapping))
+                {
+                    WriteObject(mapping);
+                }
+
+                break;
+            case ReadFailure { Error: ProcessAccessException e } failure
+                when failure.FoundByName && e.Failure is ProcessAccessFailure.NotFound && ProcessStat.TryRead(e.ProcessId) is null:
+                // Found by name a moment ago and gone before it was read: as with Get-Process, a
+                // process that no longer exists is simply not listed.
+                WriteVerbose($"Process {e.ProcessId} exited before its mappings were read.");
+                break;
+            case ReadFailure { Error: ProcessAccessException e } failure:
+                WriteError(ErrorRecords.ForProcess(e, failure.Target));
+                break;
+            case ReadFailure { Error: SmapsFormatException e } failure:
+                WriteError(ErrorRecords.ForFormat(e, failure.ProcessId));
+                break;
+            default:
+                WriteObject(item);
+                break;
+        }
+    }
+
+    // Reads one process into emit: its mappings or its rollup, then a failure if it ends in one.
+    // Runs on the pipeline thread (writing straight out) or on a worker of the window. Read-ahead
+    // only when it reads alone: with other processes in flight the cores are busy already.
+    private void Read(int processId, object target, bool foundByName, Action<object> emit, bool alone, CancellationToken cancel)
     {
         try
         {
@@ -81,35 +133,24 @@ public sealed class GetMemoryMappingCommand : PSCmdlet
                 if (MappingReader.ReadRollup(stat, name) is ProcessMemory totals)
                 {
                     ProcessDetails.Fill(totals);
-                    WriteObject(totals);
+                    emit(totals);
                 }
 
                 return;
             }
 
-            foreach (MemoryMapping mapping in MappingReader.ReadMappings(stat, name))
+            foreach (MemoryMapping mapping in MappingReader.ReadMappings(stat, name, readAhead: alone))
             {
-                if (Selected(mapping))
-                {
-                    WriteObject(mapping);
-                }
+                emit(mapping);
             }
         }
-        catch (ProcessAccessException e) when (foundByName && e.Failure is ProcessAccessFailure.NotFound && ProcessStat.TryRead(processId) is null)
+        catch (Exception e) when (e is ProcessAccessException or SmapsFormatException)
         {
-            // Found by name a moment ago and gone before it was read: as with Get-Process, a
-            // process that no longer exists is simply not listed.
-            WriteVerbose($"Process {processId} exited before its mappings were read.");
-        }
-        catch (ProcessAccessException e)
-        {
-            WriteError(ErrorRecords.ForProcess(e, target));
-        }
-        catch (SmapsFormatException e)
-        {
-            WriteError(ErrorRecords.ForFormat(e, processId));
+            emit(new ReadFailure(e, processId, target, foundByName));
         }
     }
+
+    private sealed record ReadFailure(Exception Error, int ProcessId, object Target, bool FoundByName);
 
     private bool Selected(MemoryMapping mapping)
     {

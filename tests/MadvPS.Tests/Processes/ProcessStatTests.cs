@@ -25,6 +25,45 @@ public class ProcessStatTests
         Assert.Null(ProcessStat.TryRead(int.MaxValue));
     }
 
+    [Fact]
+    public void KnowsKernelThreadsAsStatusKthreadSaysAndGivesThemNoRollup()
+    {
+        // Every process now: the Kthread line of /proc/PID/status (Linux 6.x) is the independent word.
+        int checkedKernel = 0, checkedUser = 0;
+        foreach (string directory in System.IO.Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(System.IO.Path.GetFileName(directory), out int id) || ProcessStat.TryRead(id) is not ProcessStat stat)
+            {
+                continue;
+            }
+
+            string? line;
+            try
+            {
+                line = Array.Find(System.IO.File.ReadAllLines($"/proc/{id}/status"), l => l.StartsWith("Kthread:", StringComparison.Ordinal));
+            }
+            catch (System.IO.IOException)
+            {
+                continue; // exited in between
+            }
+
+            Assert.NotNull(line);
+            bool kernel = line!.EndsWith("1", StringComparison.Ordinal);
+            Assert.Equal(kernel, stat.IsKernelThread);
+            if (kernel)
+            {
+                Assert.Null(MappingReader.ReadRollup(stat, stat.Command));
+                checkedKernel++;
+            }
+            else
+            {
+                checkedUser++;
+            }
+        }
+
+        Assert.True(checkedKernel > 0 && checkedUser > 0);
+    }
+
     [Theory]
     [InlineData("6.18.44-fc-v782", 6, 18, 44)]
     [InlineData("5.10.0-28-amd64", 5, 10, 0)]

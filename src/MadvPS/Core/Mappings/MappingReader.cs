@@ -16,11 +16,12 @@ internal static class MappingReader
     /// <summary>
     /// Streams the mappings of /proc/PID/smaps. A process that exits part way through yields the
     /// mappings read so far and then an Exited error; a kernel thread (no mm) yields nothing.
+    /// With <paramref name="readAhead"/>, the kernel's generation runs on a thread of its own.
     /// </summary>
-    public static IEnumerable<MemoryMapping> ReadMappings(ProcessStat process, string processName, string? procRoot = null)
+    public static IEnumerable<MemoryMapping> ReadMappings(ProcessStat process, string processName, string? procRoot = null, bool readAhead = true)
     {
         string bootId = ProcessIdentity.CurrentBootId;
-        foreach (SmapsEntry entry in ReadEntries(process, "smaps", stream => new SmapsParser(stream, expectVmFlags: true), procRoot))
+        foreach (SmapsEntry entry in ReadEntries(process, "smaps", stream => new SmapsParser(stream, expectVmFlags: true), procRoot, readAhead))
         {
             yield return ToMapping(entry, process, processName, bootId);
         }
@@ -32,12 +33,12 @@ internal static class MappingReader
     /// <see cref="ReadMappings"/> when the process exits part way.
     /// </summary>
     public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcessStat process, string? procRoot = null) =>
-        ReadEntries(process, "maps", SmapsParser.ForMaps, procRoot);
+        ReadEntries(process, "maps", stream => new MapsParser(stream), procRoot, readAhead: true);
 
-    private static IEnumerable<SmapsEntry> ReadEntries(ProcessStat process, string file, Func<Stream, SmapsParser> parserFor, string? procRoot)
+    private static IEnumerable<SmapsEntry> ReadEntries(ProcessStat process, string file, Func<Stream, MappingEntryParser> parserFor, string? procRoot, bool readAhead)
     {
-        using Stream stream = OpenStream(Open(process.ProcessId, file, procRoot), readAhead: true);
-        SmapsParser parser = parserFor(stream);
+        using Stream stream = OpenStream(Open(process.ProcessId, file, procRoot), readAhead);
+        MappingEntryParser parser = parserFor(stream);
         while (true)
         {
             SmapsEntry entry;
@@ -71,6 +72,12 @@ internal static class MappingReader
     /// <summary>Reads /proc/PID/smaps_rollup; null for a task without an mm (a kernel thread, a process exiting).</summary>
     public static ProcessMemory? ReadRollup(ProcessStat process, string processName)
     {
+        if (process.IsKernelThread)
+        {
+            // Known from stat already: no open that fails, no exception, no second look at stat.
+            return null;
+        }
+
         using FileStream? stream = OpenRollup(process);
         if (stream is null)
         {
@@ -85,35 +92,13 @@ internal static class MappingReader
                 return null;
             }
 
-            long[] s = entry.Sizes;
             return new ProcessMemory
             {
                 ProcessId = process.ProcessId,
                 ProcessName = processName,
                 ProcessStartTime = process.StartTime,
                 BootId = ProcessIdentity.CurrentBootId,
-                Rss = s[(int)SmapsField.Rss],
-                Pss = s[(int)SmapsField.Pss],
-                PssDirty = s[(int)SmapsField.PssDirty],
-                PssAnon = s[(int)SmapsField.PssAnon],
-                PssFile = s[(int)SmapsField.PssFile],
-                PssShmem = s[(int)SmapsField.PssShmem],
-                SharedClean = s[(int)SmapsField.SharedClean],
-                SharedDirty = s[(int)SmapsField.SharedDirty],
-                PrivateClean = s[(int)SmapsField.PrivateClean],
-                PrivateDirty = s[(int)SmapsField.PrivateDirty],
-                Referenced = s[(int)SmapsField.Referenced],
-                Anonymous = s[(int)SmapsField.Anonymous],
-                Ksm = s[(int)SmapsField.Ksm],
-                LazyFree = s[(int)SmapsField.LazyFree],
-                AnonHugePages = s[(int)SmapsField.AnonHugePages],
-                ShmemPmdMapped = s[(int)SmapsField.ShmemPmdMapped],
-                FilePmdMapped = s[(int)SmapsField.FilePmdMapped],
-                SharedHugetlb = s[(int)SmapsField.SharedHugetlb],
-                PrivateHugetlb = s[(int)SmapsField.PrivateHugetlb],
-                Swap = s[(int)SmapsField.Swap],
-                SwapPss = s[(int)SmapsField.SwapPss],
-                Locked = s[(int)SmapsField.Locked],
+                Sizes = entry.Sizes,
             };
         }
         catch (Exception e) when (e is IOException or SmapsFormatException && !StillRunning(process))
@@ -125,7 +110,6 @@ internal static class MappingReader
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static MemoryMapping ToMapping(SmapsEntry entry, ProcessStat process, string processName, string bootId)
     {
-        long[] s = entry.Sizes;
         return new MemoryMapping
         {
             ProcessId = process.ProcessId,
@@ -142,27 +126,7 @@ internal static class MappingReader
             Path = entry.Path,
             Kind = entry.Kind,
             IsDeleted = entry.IsDeleted,
-            KernelPageSize = s[(int)SmapsField.KernelPageSize],
-            MMUPageSize = s[(int)SmapsField.MMUPageSize],
-            Rss = s[(int)SmapsField.Rss],
-            Pss = s[(int)SmapsField.Pss],
-            PssDirty = s[(int)SmapsField.PssDirty],
-            SharedClean = s[(int)SmapsField.SharedClean],
-            SharedDirty = s[(int)SmapsField.SharedDirty],
-            PrivateClean = s[(int)SmapsField.PrivateClean],
-            PrivateDirty = s[(int)SmapsField.PrivateDirty],
-            Referenced = s[(int)SmapsField.Referenced],
-            Anonymous = s[(int)SmapsField.Anonymous],
-            Ksm = s[(int)SmapsField.Ksm],
-            LazyFree = s[(int)SmapsField.LazyFree],
-            AnonHugePages = s[(int)SmapsField.AnonHugePages],
-            ShmemPmdMapped = s[(int)SmapsField.ShmemPmdMapped],
-            FilePmdMapped = s[(int)SmapsField.FilePmdMapped],
-            SharedHugetlb = s[(int)SmapsField.SharedHugetlb],
-            PrivateHugetlb = s[(int)SmapsField.PrivateHugetlb],
-            Swap = s[(int)SmapsField.Swap],
-            SwapPss = s[(int)SmapsField.SwapPss],
-            Locked = s[(int)SmapsField.Locked],
+            Sizes = entry.Sizes,
             ThpEligible = entry.ThpEligible,
             ProtectionKey = entry.ProtectionKey,
             VmFlags = entry.VmFlags,

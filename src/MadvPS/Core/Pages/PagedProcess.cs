@@ -83,7 +83,7 @@ internal sealed class PagedProcess : IDisposable
         try
         {
             using FileStream stream = directory.OpenRead("maps");
-            SmapsParser parser = SmapsParser.ForMaps(stream);
+            var parser = new MapsParser(stream);
             while (parser.TryReadEntry(out SmapsEntry entry))
             {
                 mappings.Add(new MappedRange(entry.Start, entry.End, entry.Path, entry.Kind));

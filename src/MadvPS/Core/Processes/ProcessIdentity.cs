@@ -18,9 +18,15 @@ internal readonly record struct ProcessIdentity(int ProcessId, ulong StartTime, 
 }
 
 /// <summary>What /proc/PID/stat says of a process.</summary>
-internal readonly record struct ProcessStat(int ProcessId, string Command, char State, ulong StartTime)
+internal readonly record struct ProcessStat(int ProcessId, string Command, char State, ulong StartTime, uint Flags = 0)
 {
+    // PF_KTHREAD (include/linux/sched.h), in field 9 of stat since Linux 2.6.
+    private const uint KernelThreadFlag = 0x00200000;
+
     public bool IsStopped => State is 'T' or 't';
+
+    /// <summary>A kernel thread: no mm, so no mappings and no smaps_rollup (its open fails with ESRCH).</summary>
+    public bool IsKernelThread => (Flags & KernelThreadFlag) != 0;
 
     public ProcessIdentity Identity => new(ProcessId, StartTime, ProcessIdentity.CurrentBootId);
 
@@ -46,7 +52,7 @@ internal readonly record struct ProcessStat(int ProcessId, string Command, char 
 
     /// <summary>
     /// The command is between the first '(' and the last ')': it may itself hold spaces and
-    /// parentheses. Field 3 (state) follows, and starttime is field 22 (proc_pid_stat(5)).
+    /// parentheses. Field 3 (state) follows, flags is field 9 and starttime field 22 (proc_pid_stat(5)).
     /// </summary>
     public static ProcessStat Parse(int processId, string text)
     {
@@ -59,7 +65,7 @@ internal readonly record struct ProcessStat(int ProcessId, string Command, char 
 
         string command = text.Substring(open + 1, close - open - 1);
         string[] fields = text.Substring(close + 2).Split(' ');
-        const int startTimeIndex = 22 - 3;
+        const int flagsIndex = 9 - 3, startTimeIndex = 22 - 3;
         if (fields.Length <= startTimeIndex)
         {
             throw new FormatException($"/proc/{processId}/stat has fewer than 22 fields.");
@@ -69,6 +75,7 @@ internal readonly record struct ProcessStat(int ProcessId, string Command, char 
             processId,
             command,
             fields[0][0],
-            ulong.Parse(fields[startTimeIndex], NumberStyles.None, CultureInfo.InvariantCulture));
+            ulong.Parse(fields[startTimeIndex], NumberStyles.None, CultureInfo.InvariantCulture),
+            uint.Parse(fields[flagsIndex], NumberStyles.None, CultureInfo.InvariantCulture));
     }
 }
