@@ -138,7 +138,7 @@ public static partial class References
     }
 
     /// <summary>
-    /// The fewest calls: the ranges packed as the module packs them (AdviceBatcher.Pack: at most
+    /// The fewest calls: the ranges packed as the module packs them (AdvicePacker.Pack: at most
     /// 1024 iovecs and MAX_RW_COUNT bytes a call), prepared before the clock starts; only the
     /// calls are timed.
     /// </summary>
@@ -150,7 +150,7 @@ public static partial class References
             ranges[i] = new AdviceRange(starts[i], lengths[i]);
         }
 
-        IoVec[][] calls = AdviceBatcher.PackCalls(ranges);
+        IoVec[][] calls = AdvicePacker.System.PackCalls(ranges);
         using SafePidfdHandle pidfd = Libc.PidfdOpen(processId);
         long callsBefore = Libc.ProcessMadviseCalls;
         long bytes = 0;
@@ -257,7 +257,7 @@ public static partial class References
         for (int r = 0; r < 20; r++)
         {
             double t = ThreadCpuMilliseconds();
-            AdviceBatcher.Pack(ranges.AsSpan());
+            AdvicePacker.System.Pack(ranges.AsSpan());
             pack = Math.Min(pack, ThreadCpuMilliseconds() - t);
             var batcher = new AdviceBatcher(iovecs =>
             {
