@@ -99,7 +99,7 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                     ? $"Listed the mappings of process {processId} from /proc/{processId}/maps: no selected mapping can carry a VmFlag that makes {Advice} skip it."
                     : $"Listed the mappings of process {processId} from /proc/{processId}/smaps, for the VmFlags of each: {run.SmapsReason}.");
 
-                if (!ShouldProcess($"process {processId} ({run.ProcessName})", $"{Advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}"))
+                if (!ShouldProcess($"process {processId} ({run.ProcessName})", $"{Advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}: {run.Forecast?.Describe(Advice)}"))
                 {
                     return;
                 }

@@ -21,6 +21,7 @@ public enum Errno
     EISDIR = 21,
     EINVAL = 22,
     EMFILE = 24,
+    ENOTTY = 25,
     ETXTBSY = 26,
     ENOSPC = 28,
     ESPIPE = 29,

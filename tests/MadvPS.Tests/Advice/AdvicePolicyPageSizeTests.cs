@@ -45,3 +45,20 @@ public class AdvicePolicyPageSizeTests
         Assert.Equal(expected, PageGeometry.System.HugePageSize);
     }
 }
+
+/// <summary>mseal(2): discarding advice on sealed read-only anonymous memory is EPERM (mm/mseal.c, 6.10).</summary>
+public class AdvicePolicySealTests
+{
+    [Theory]
+    [InlineData(MemoryAdvice.DontNeed, VmFlags.Read | VmFlags.Sealed, true)]
+    [InlineData(MemoryAdvice.Free, VmFlags.Sealed, true)]
+    [InlineData(MemoryAdvice.DontNeed, VmFlags.Read | VmFlags.Write | VmFlags.Sealed, false)]
+    [InlineData(MemoryAdvice.DontNeed, VmFlags.Read | VmFlags.Shared | VmFlags.Sealed, false)]
+    [InlineData(MemoryAdvice.PageOut, VmFlags.Read | VmFlags.Sealed, false)]
+    [InlineData(MemoryAdvice.DontNeed, VmFlags.Read, false)]
+    public void DiscardingAdviceSkipsSealedReadOnlyAnonymousMemory(MemoryAdvice advice, VmFlags flags, bool skipped)
+    {
+        string? reason = AdvicePolicy.SkipReason(advice, 0x7f0000000000, 4096, flags, MappingKind.Anonymous);
+        Assert.Equal(skipped, reason is not null && reason.Contains("sealed"));
+    }
+}

@@ -35,6 +35,16 @@ internal static class AdvicePolicy
             if ((f & VmFlags.IO) != 0) return $"{advice} does not apply to device (I/O) memory: VmFlags 'io'.";
         }
 
+        // mseal(2) (6.10): the kernel refuses discarding advice with EPERM on a sealed VMA that
+        // is read-only anonymous memory (is_ro_anon in mm/mseal.c: no file, not shared, not
+        // writable), where it would act as a write.
+        if (fact.DestroysData && flags is VmFlags s && (s & VmFlags.Sealed) != 0
+            && (s & (VmFlags.Write | VmFlags.Shared)) == 0
+            && kind is null or MappingKind.Anonymous or MappingKind.Heap or MappingKind.Stack or MappingKind.NamedAnonymous)
+        {
+            return $"{advice} is refused on sealed (mseal) read-only anonymous memory: VmFlags 'sl'.";
+        }
+
         if (advice == MemoryAdvice.Collapse)
         {
             ulong huge = (ulong)(geometry ?? PageGeometry.System).HugePageSize;

@@ -33,6 +33,8 @@ internal sealed class ProcessAdviceRun : IDisposable
     public string? SmapsReason { get; private set; }
     /// <summary>What the freeze achieved; null when none was asked for.</summary>
     public FreezeOutcome? Freeze { get; private set; }
+    /// <summary>What the advice is foretold to take (null when the listing was stopped).</summary>
+    public AdviceForecast? Forecast { get; private set; }
     /// <summary>True when the listing was left part way because <c>stopping</c> said so.</summary>
     public bool Stopped { get; private set; }
 
@@ -59,6 +61,11 @@ internal sealed class ProcessAdviceRun : IDisposable
             run.Source = AdviceMappings.Collect(handle.Stat, run.ProcessName, selection, run.Plan, out string? reason, stopping: stopping);
             run.SmapsReason = reason;
             run.Stopped = stopping();
+            if (!run.Stopped)
+            {
+                run.Forecast = run.Plan.Foretell(handle.Stat, run.ProcessName, KernelInfo.SwapFree);
+            }
+
             run._before = totalsBefore.GetAwaiter().GetResult();
             return run;
         }
@@ -89,6 +96,13 @@ internal sealed class ProcessAdviceRun : IDisposable
             SwapBefore = _before?.Swap ?? 0,
             RssAfter = after?.Rss ?? 0,
             SwapAfter = after?.Swap ?? 0,
+            ResidentBytes = Forecast?.Resident ?? 0,
+            PrivateResidentBytes = Forecast?.PrivateResident ?? 0,
+            SwappedBytes = Forecast?.Swapped ?? 0,
+            SharedBytes = Forecast?.Shared ?? 0,
+            LockedBytes = Forecast?.Locked ?? 0,
+            NoSwapBytes = Forecast?.NoSwap ?? 0,
+            ForetoldBytes = Forecast?.Foretold ?? 0,
         };
         foreach (PlannedRange range in Plan.Ranges)
         {

@@ -1,0 +1,207 @@
+# Invoke-MemoryAdvice checks every range against the live address space before the call that
+# carries it, and -Freeze holds the target still (every thread) while it checks and advises.
+# Run under flock /tmp/madvps-host.lock: these tests SIGSTOP targets and attach strace.
+BeforeAll {
+    Import-Module $env:MADVPS_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+
+    function Get-RegionMapping($Target, [string] $Region) {
+        Get-MemoryMapping -Id $Target.Id -Address $Target.Region($Region).Start
+    }
+
+    # The states of every thread of a process, from /proc/PID/task/TID/stat.
+    function Get-ThreadState([int] $Id) {
+        foreach ($task in Get-ChildItem "/proc/$Id/task") {
+            $stat = Get-Content -Raw "$($task.FullName)/stat"
+            [pscustomobject]@{ Thread = [int]$task.Name; State = $stat.Substring($stat.LastIndexOf(')') + 2, 1) }
+        }
+    }
+
+    function Wait-Until([scriptblock] $Condition, [int] $Seconds = 20) {
+        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+        while (-not (& $Condition)) {
+            if ([DateTime]::UtcNow -gt $deadline) { return $false }
+            Start-Sleep -Milliseconds 20
+        }
+        $true
+    }
+
+    # The real pwsh: the dotnet host and pwsh.dll, not the `dotnet pwsh` tool shim, which does not pass signals on.
+    $script:Dotnet = [Environment]::ProcessPath
+    $script:PwshDll = [System.Reflection.Assembly]::GetEntryAssembly().Location
+}
+
+Describe 'Ranges that changed since they were read' {
+    BeforeEach {
+        $t = Start-TestTarget -FileMiB 16 -SharedFileMiB 4 -MemfdMiB 4 -AnonMiB 4
+        $other = "/tmp/madvps-livecheck-$($t.Id).bin"
+    }
+    AfterEach { $t.Stop(); Remove-Item -Force $other -ErrorAction SilentlyContinue }
+
+    It 'does not advise a mapping replaced at the same address, and names what differs' {
+        $stale = Get-RegionMapping $t 'file'
+        $t.Send("remap file $other") | Should -Be 'remapped'
+        $now = Get-RegionMapping $t 'file'
+        $now.Path | Should -Be $other
+        $now.Rss | Should -BeGreaterOrEqual 16MB
+
+        $out = $stale | Invoke-MemoryAdvice -Advice PageOut -PassThru -Verbose -ErrorVariable errs -ErrorAction SilentlyContinue 4>&1
+        $result = $out | Where-Object { $_ -is [MadvPS.AdviceResult] }
+        $calls = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match '^process_madvise' })
+
+        $result.Status | Should -Be 'Changed'
+        $result.BytesAdvised | Should -Be 0
+        $calls | Should -HaveCount 0 -Because 'no call may carry a range that changed'
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'RangeChanged,MadvPS.Commands.InvokeMemoryAdviceCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $errs[0].Exception.Message | Should -Match ([regex]::Escape("now $other, inode $($now.Inode), was $($stale.Path), inode $($stale.Inode)"))
+        (Get-RegionMapping $t 'file').Rss | Should -BeGreaterOrEqual 16MB -Because 'the new mapping was not paged out'
+    }
+
+    It 'reports a mapping unmapped since the read without sending it, and advises the others' {
+        $three = 'file', 'sharedfile', 'memfd' | ForEach-Object { Get-RegionMapping $t $_ }
+        $t.Send('unmap sharedfile') | Should -Be 'unmapped'
+        $out = $three | Invoke-MemoryAdvice -Advice PageOut -PassThru -Verbose -ErrorVariable errs -ErrorAction SilentlyContinue 4>&1
+        $results = @($out | Where-Object { $_ -is [MadvPS.AdviceResult] })
+        $calls = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match '^process_madvise' })
+        $results.Status | Should -Be 'Advised', 'Changed', 'Advised'
+        $results[1].Reason | Should -Match 'not mapped any more'
+        $calls | Should -HaveCount 1
+        $calls[0].Message | Should -Match '2 range\(s\)' -Because 'the unmapped range is not sent'
+        $errs[0].FullyQualifiedErrorId | Should -Be 'RangeChanged,MadvPS.Commands.InvokeMemoryAdviceCommand'
+        (Get-RegionMapping $t 'file').Rss | Should -BeLessThan 1MB
+    }
+
+    It 'advises the part of a range that is still mapped and reports the hole' {
+        $file = $t.Region('file')
+        # The second half of the file region is unmapped by a remap of the first half over a smaller file?
+        # Simpler: a range from the start of 'file' that runs 1 MiB past its end, where nothing is mapped after unmap.
+        $anon = Get-RegionMapping $t 'anon'
+        $t.Send('unmap anon') | Should -Be 'unmapped'
+        $r = Invoke-MemoryAdvice -Id $t.Id -Address $anon.Start -Length $anon.Size -Advice Cold -PassThru -ErrorAction SilentlyContinue -ErrorVariable errs
+        $r.Status | Should -Be 'Changed'
+        $r.BytesAdvised | Should -Be 0
+        $errs[0].Exception.Message | Should -Match 'not mapped any more'
+        $file | Should -Not -BeNullOrEmpty
+    }
+
+    It 'refuses objects read before an exec' {
+        $stale = Get-MemoryMapping -Id $t.Id | Where-Object Rss -gt 0
+        $t.Process.StandardInput.WriteLine('exec /bin/sleep 600')
+        $t.Process.StandardInput.Flush()
+        $t.Process.StandardOutput.ReadLine() | Should -Be 'exec'
+        Wait-Until { (Get-Content -Raw "/proc/$($t.Id)/comm").Trim() -eq 'sleep' } | Should -BeTrue
+        $results = $stale | Invoke-MemoryAdvice -Advice Cold -PassThru -ErrorAction SilentlyContinue
+        $advised = @($results | Where-Object Status -eq 'Advised')
+        # The range check refuses every range that is not the same mapping in the new program; a
+        # range of the same file at the same place (the vdso, say) is the same memory.
+        foreach ($r in $advised) {
+            $r.Path | Should -BeIn @('[vdso]', '[vvar]', '[stack]') -Because "$($r.Start.ToString('x')) $($r.Path) of the old program must not be advised in the new one"
+        }
+        @($results | Where-Object Status -eq 'Changed').Count | Should -BeGreaterThan 0
+    }
+}
+
+Describe '-Freeze' {
+    It 'stops every thread of a target that maps and unmaps on a second thread, and each call carries only ranges mapped as read at that moment' {
+        $t = Start-TestTarget -AnonMiB 4 -Mappings 200
+        $trace = "/tmp/madvps-livecheck-strace-$PID.txt"
+        try {
+            $t.Send('churn-start') | Should -Be 'churning'
+            $mappings = Get-MemoryMapping -Id $t.Id
+            # strace delays the first process_madvise of a child pwsh by 3 s: the target is frozen then,
+            # so this test reads its threads and maps while the call waits.
+            $script = "Import-Module '$env:MADVPS_MODULE'; `$m = Import-Clixml '$trace.xml'; `$m | Invoke-MemoryAdvice -Advice Cold -Freeze -FreezeTimeout 30s -ErrorAction SilentlyContinue"
+            $mappings | Export-Clixml "$trace.xml"
+            $child = Start-Process -PassThru -FilePath strace -ArgumentList @('-f', '--seccomp-bpf', '-qq', '-s', '0', '-X', 'raw', '-e', 'trace=process_madvise', '-e', 'inject=process_madvise:delay_enter=3000000:when=1', '-o', $trace, '-v', '--', $Dotnet, $PwshDll, '-NoProfile', '-NonInteractive', '-Command', $script)
+            Wait-Until { (Get-ProcessState $t.Id) -eq 'T' } | Should -BeTrue
+            Wait-Until { (Test-Path $trace) -and (Get-Content -Raw $trace) -match 'process_madvise' } | Should -BeTrue
+            $threads = @(Get-ThreadState $t.Id)
+            $maps = Get-Content "/proc/$($t.Id)/maps" | ForEach-Object {
+                $a = ($_ -split ' ')[0] -split '-'
+                [pscustomobject]@{ Start = [Convert]::ToUInt64($a[0], 16); End = [Convert]::ToUInt64($a[1], 16) }
+            }
+            $threads.Count | Should -BeGreaterThan 1
+            $threads | Where-Object State -notin 'T', 't' | Should -BeNullOrEmpty -Because 'every thread must be stopped'
+            $child.WaitForExit(120000) | Should -BeTrue
+            $text = Get-Content -Raw $trace
+            $iovecs = [regex]::Matches($text, 'iov_base=0x([0-9a-f]+), iov_len=(\d+)')
+            $iovecs.Count | Should -BeGreaterThan 0
+            foreach ($v in $iovecs) {
+                $start = [Convert]::ToUInt64($v.Groups[1].Value, 16)
+                $end = $start + [ulong]$v.Groups[2].Value
+                # Covered by the VMAs mapped while the target was stopped (adjacent VMAs may share a range).
+                $at = $start
+                foreach ($m in $maps | Where-Object { $_.End -gt $start -and $_.Start -lt $end } | Sort-Object Start) {
+                    if ($m.Start -gt $at) { break }
+                    $at = [Math]::Max($at, $m.End)
+                }
+                $at | Should -BeGreaterOrEqual $end -Because "the iovec $($start.ToString('x'))-$($end.ToString('x')) must lie in memory mapped while the target was stopped"
+            }
+            Get-ProcessState $t.Id | Should -Not -Be 'T'
+        }
+        finally {
+            $t.Send('churn-stop') | Out-Null
+            $t.Stop()
+            Remove-Item -Force $trace, "$trace.xml" -ErrorAction SilentlyContinue
+        }
+    }
+
+    It '-Freeze -WhatIf sends no signal to the target (Invoke-MemoryAdvice and Set-ProcessMadvise)' {
+        $t = Start-TestTarget -AnonMiB 4
+        $trace = "/tmp/madvps-livecheck-signals-$PID.txt"
+        # The signals the target receives while $Action runs, as strace attached to it sees them.
+        function Get-SignalsDuring([scriptblock] $Action) {
+            Remove-Item -Force $trace -ErrorAction SilentlyContinue
+            $strace = Start-Process -PassThru -FilePath strace -ArgumentList @('-qq', '-e', 'trace=none', '-e', 'signal=SIGSTOP,SIGCONT', '-o', $trace, '-p', $t.Id)
+            try {
+                Wait-Until { Get-Content "/proc/$($t.Id)/status" | Select-String '^TracerPid:\s+[1-9]' } | Should -BeTrue
+                & $Action
+            }
+            finally {
+                kill -INT $strace.Id
+                $strace.WaitForExit(10000) | Out-Null
+            }
+            if (Test-Path $trace) { Get-Content -Raw $trace } else { '' }
+        }
+        try {
+            $quiet = Get-SignalsDuring {
+                Get-RegionMapping $t 'anon' | Invoke-MemoryAdvice -Advice Cold -Freeze -WhatIf
+                Set-ProcessMadvise -Id $t.Id -Advice Cold -Freeze -WhatIf
+            }
+            # The control: a real -Freeze shows in the same kind of trace, so the trace can see it.
+            $control = Get-SignalsDuring { Get-RegionMapping $t 'anon' | Invoke-MemoryAdvice -Advice Cold -Freeze }
+            "$control" | Should -Match 'SIGSTOP'
+            "$quiet" | Should -Not -Match 'SIGSTOP|SIGCONT'
+            Get-ProcessState $t.Id | Should -Not -Be 'T'
+        }
+        finally {
+            $t.Stop()
+            Remove-Item -Force $trace -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'the target runs again when the pwsh that froze it gets <_>' -ForEach @('TERM', 'HUP', 'KILL', 'INT') {
+        $signal = $_
+        $t = Start-TestTarget -AnonMiB 4
+        $trace = "/tmp/madvps-livecheck-kill-$PID-$signal.txt"
+        try {
+            $script = "Import-Module '$env:MADVPS_MODULE'; Invoke-MemoryAdvice -Id $($t.Id) -Address $($t.Region('anon').Start) -Length $($t.Region('anon').Length) -Advice Cold -Freeze -FreezeTimeout 1h"
+            # strace holds the advice call for 60 s, so the pwsh is killed while the target is frozen.
+            $strace = Start-Process -PassThru -FilePath strace -ArgumentList @('-f', '--seccomp-bpf', '-qq', '-o', $trace, '-e', 'trace=process_madvise', '-e', 'inject=process_madvise:delay_enter=60000000', '--', $Dotnet, $PwshDll, '-NoProfile', '-NonInteractive', '-Command', $script)
+            Wait-Until { (Get-ProcessState $t.Id) -eq 'T' } | Should -BeTrue -Because 'the child pwsh froze the target'
+            $pwsh = [int](Get-Content "/proc/$($strace.Id)/task/$($strace.Id)/children").Trim().Split(' ')[0]
+            (Get-Content -Raw "/proc/$pwsh/cmdline") | Should -Match 'pwsh'
+            kill "-$signal" $pwsh
+            Wait-Until { (Get-ProcessState $t.Id) -ne 'T' } | Should -BeTrue -Because "SIG$signal to the pwsh must leave the target running"
+            $t.Send('touch anon') | Should -Be 'touched'
+        }
+        finally {
+            if ($strace -and -not $strace.HasExited) { kill -KILL $strace.Id 2>$null }
+            kill -CONT $t.Id
+            $t.Stop()
+            Remove-Item -Force $trace -ErrorAction SilentlyContinue
+        }
+    }
+}
