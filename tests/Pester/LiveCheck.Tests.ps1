@@ -103,6 +103,62 @@ Describe 'Ranges that changed since they were read' {
     }
 }
 
+Describe 'The foretold effect' {
+    BeforeAll {
+        # Rss of the VMA that starts at $Start, read from /proc/PID/smaps by the test itself.
+        function Get-SmapsRss([int] $Id, [ulong] $Start) {
+            $hex = $Start.ToString('x')
+            $inside = $false
+            foreach ($line in Get-Content "/proc/$Id/smaps") {
+                if ($line -match '^([0-9a-f]+)-[0-9a-f]+ ') { $inside = $Matches[1] -eq $hex; continue }
+                if ($inside -and $line -match '^Rss:\s+(\d+) kB') { return [long]$Matches[1] * 1KB }
+            }
+            throw "no VMA starts at $hex"
+        }
+    }
+
+    It 'PageOut of a file mapping takes what was foretold, within 5%' {
+        $t = Start-TestTarget -FileMiB 32
+        try {
+            $m = Get-RegionMapping $t 'file'
+            $before = Get-SmapsRss $t.Id $m.Start
+            $r = $m | Invoke-MemoryAdvice -Advice PageOut -PassThru
+            $taken = $before - (Get-SmapsRss $t.Id $m.Start)
+            $r.ForetoldBytes | Should -BeGreaterThan 30MB
+            [math]::Abs($r.ForetoldBytes - $taken) | Should -BeLessOrEqual (0.05 * $taken)
+            $r.ReclaimedBytes | Should -Be ($r.ResidentBytes - (Get-SmapsRss $t.Id $m.Start))
+        }
+        finally { $t.Stop() }
+    }
+
+    It 'PageOut of anonymous memory with swap takes what was foretold, within 5%, and without swap foretells nothing' {
+        $t = Start-TestTarget -AnonMiB 32
+        $swap = $null
+        try {
+            $m = Get-RegionMapping $t 'anon'
+            if ([long]((Get-Content /proc/meminfo | Select-String '^SwapFree:\s+(\d+)').Matches[0].Groups[1].Value) -eq 0) {
+                # No swap: the kernel keeps anonymous pages (folio_alloc_swap fails), and the forecast says so.
+                $r = $m | Invoke-MemoryAdvice -Advice PageOut -PassThru
+                $r.ResidentBytes | Should -BeGreaterOrEqual 32MB
+                $r.ForetoldBytes | Should -Be 0 -Because 'anonymous pages have no swap to go to'
+                (Get-SmapsRss $t.Id $m.Start) | Should -BeGreaterOrEqual 32MB
+            }
+            $swap = Enable-TestSwap -MiB 128
+            if (-not $swap) { Set-ItResult -Skipped -Because 'a swap file needs root'; return }
+            $m = Get-RegionMapping $t 'anon'
+            $before = Get-SmapsRss $t.Id $m.Start
+            $r = $m | Invoke-MemoryAdvice -Advice PageOut -PassThru
+            $taken = $before - (Get-SmapsRss $t.Id $m.Start)
+            $r.ForetoldBytes | Should -BeGreaterThan 30MB
+            [math]::Abs($r.ForetoldBytes - $taken) | Should -BeLessOrEqual (0.05 * $taken)
+        }
+        finally {
+            $t.Stop()
+            Disable-TestSwap $swap
+        }
+    }
+}
+
 Describe '-Freeze' {
     It 'stops every thread of a target that maps and unmaps on a second thread, and each call carries only ranges mapped as read at that moment' {
         $t = Start-TestTarget -AnonMiB 4 -Mappings 200

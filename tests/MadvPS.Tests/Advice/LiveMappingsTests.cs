@@ -38,7 +38,7 @@ public class LiveMappingsTests
         var range = Range(0x10000, 0x4000, s_fileA);
         LiveMappings.Check(range, new List<LiveVma>
         {
-            new(0x8000, 0x12000, "r--p", 0, "fd:01", 3, "/srv/a.bin") with { Offset = 0 },
+            new LiveVma(0x10000, 0x12000, "r--p", 0, "fd:01", 3, "/srv/a.bin"),
             new(0x13000, 0x20000, "rw-p", 0, "00:00", 0, ""),
         });
         Assert.Equal(new[] { new AdviceRange(0x10000, 0x2000) }, range.Pieces);
