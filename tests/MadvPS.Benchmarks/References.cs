@@ -175,7 +175,12 @@ public static partial class References
     /// after: list the mappings (AdviceMappings), then AdvicePlan.Execute. Milliseconds is the time
     /// of Execute alone, the module's counterpart of <see cref="AdviseBare"/>.
     /// </summary>
-    public static ReferenceRun AdviseWithPlan(int processId, int advice)
+    public static ReferenceRun AdviseWithPlan(int processId, int advice) => AdviseWithPlan(processId, advice, checkLive: false);
+
+    /// <param name="checkLive">Also check the ranges against the live address space first, as
+    /// Invoke-MemoryAdvice does (AdvicePlan.CheckLive: one read of maps for many ranges); its time
+    /// is counted in Milliseconds.</param>
+    public static ReferenceRun AdviseWithPlan(int processId, int advice, bool checkLive)
     {
         var clock = Stopwatch.StartNew();
         ProcessStat stat = MappingReader.Describe(processId);
@@ -186,6 +191,11 @@ public static partial class References
         long callsBefore = Libc.ProcessMadviseCalls;
         double cpu = ThreadCpuMilliseconds();
         clock.Restart();
+        if (checkLive)
+        {
+            plan.CheckLive(handle.Stat);
+        }
+
         plan.Execute(handle, null, null, null);
         double elapsed = clock.Elapsed.TotalMilliseconds;
         cpu = ThreadCpuMilliseconds() - cpu;

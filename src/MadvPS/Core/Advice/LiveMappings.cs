@@ -34,11 +34,22 @@ internal static class LiveMappings
     {
         ulong start = range.Start;
         ulong end = range.Start + (ulong)range.Length;
+        int first = FirstEndingAfter(vmas, start);
+
+        // The common case, with nothing to allocate: one VMA holds the whole range, as it was read.
+        if (first < vmas.Count && vmas[first].Start <= start && vmas[first].End >= end && Same(range, vmas[first], start))
+        {
+            range.Pieces = null;
+            range.Changed = null;
+            range.ChangedBytes = 0;
+            return;
+        }
+
         var pieces = new List<AdviceRange>(1);
         var changes = new List<string>();
         long changedBytes = 0;
         ulong at = start;
-        for (int i = FirstEndingAfter(vmas, start); i < vmas.Count && at < end; i++)
+        for (int i = first; i < vmas.Count && at < end; i++)
         {
             LiveVma vma = vmas[i];
             if (vma.Start >= end)
@@ -54,7 +65,7 @@ internal static class LiveMappings
             }
 
             ulong pieceEnd = Math.Min(end, vma.End);
-            string? difference = Differs(range, vma, at);
+            string? difference = Same(range, vma, at) ? null : Differs(range, vma, at);
             if (difference is null)
             {
                 pieces.Add(new AdviceRange(at, (long)(pieceEnd - at)));
@@ -77,6 +88,22 @@ internal static class LiveMappings
         range.Pieces = pieces;
         range.ChangedBytes = changedBytes;
         range.Changed = changes.Count == 0 ? null : string.Join("; ", changes);
+    }
+
+    // Whether the VMA now at address has the identity read (the fields the object carried).
+    private static bool Same(PlannedRange range, in LiveVma vma, ulong address)
+    {
+        MappingIdentity? was = range.Identity;
+        if (was is null)
+        {
+            return true;
+        }
+
+        return (was.Path is null || string.Equals(was.Path, vma.Path, StringComparison.Ordinal))
+            && (was.Device is null || string.Equals(was.Device, vma.Device, StringComparison.OrdinalIgnoreCase))
+            && (was.Inode is not ulong inode || inode == vma.Inode)
+            && (was.Permissions is null || string.Equals(was.Permissions, vma.Permissions, StringComparison.Ordinal))
+            && (was.Offset is not ulong offset || vma.Inode == 0 || offset + (address - range.Start) == vma.Offset + (address - vma.Start));
     }
 
     // What differs between the identity read and the VMA now at address, or null.
