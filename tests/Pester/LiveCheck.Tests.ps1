@@ -86,17 +86,24 @@ Describe 'Ranges that changed since they were read' {
         $file | Should -Not -BeNullOrEmpty
     }
 
-    It 'refuses objects read before an exec' {
+    It 'refuses objects read before an exec, by the program they were read from and, without it, by the range check' {
         $stale = Get-MemoryMapping -Id $t.Id | Where-Object Rss -gt 0
+        $stale[0].ExecutableId | Should -Match ([regex]::Escape((Get-Item "/proc/$($t.Id)/exe").LinkTarget))
         $t.Process.StandardInput.WriteLine('exec /bin/sleep 600')
         $t.Process.StandardInput.Flush()
         $t.Process.StandardOutput.ReadLine() | Should -Be 'exec'
         Wait-Until { (Get-Content -Raw "/proc/$($t.Id)/comm").Trim() -eq 'sleep' } | Should -BeTrue
-        $results = $stale | Invoke-MemoryAdvice -Advice Cold -PassThru -ErrorAction SilentlyContinue
-        $advised = @($results | Where-Object Status -eq 'Advised')
-        # The range check refuses every range that is not the same mapping in the new program; a
-        # range of the same file at the same place (the vdso, say) is the same memory.
-        foreach ($r in $advised) {
+
+        $results = $stale | Invoke-MemoryAdvice -Advice Cold -PassThru -ErrorVariable errs -ErrorAction SilentlyContinue
+        $results | Should -BeNullOrEmpty
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'ProcessIdentityMismatch,MadvPS.Commands.InvokeMemoryAdviceCommand'
+        $errs[0].Exception.Message | Should -Match 'exec'
+
+        # Objects without ExecutableId (older CSV rows): the range check refuses every range that
+        # is not the same mapping in the new program.
+        $results = $stale | Select-Object -ExcludeProperty ExecutableId | Invoke-MemoryAdvice -Advice Cold -PassThru -ErrorAction SilentlyContinue
+        foreach ($r in @($results | Where-Object Status -eq 'Advised')) {
             $r.Path | Should -BeIn @('[vdso]', '[vvar]', '[stack]') -Because "$($r.Start.ToString('x')) $($r.Path) of the old program must not be advised in the new one"
         }
         @($results | Where-Object Status -eq 'Changed').Count | Should -BeGreaterThan 0

@@ -50,6 +50,11 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public VmFlags? VmFlags { get; set; }
 
+    /// <summary>The program the process ran when the range was read (MemoryMapping.ExecutableId); ranges read before an exec are refused.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [AllowEmptyString]
+    public string? ExecutableId { get; set; }
+
     /// <summary>The host a deserialized object or CSV row was read on (Invoke-Command's PSComputerName); named when its BootId is not this host's.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     [Alias("PSComputerName")]
@@ -128,7 +133,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         var key = (Id, ProcessStartTime, BootId);
         if (!_batches.TryGetValue(key, out Batch? batch))
         {
-            batch = new Batch(Id, ProcessStartTime, BootId, ReadOn, new AdvicePlan(Advice));
+            batch = new Batch(Id, ProcessStartTime, BootId, ReadOn, new AdvicePlan(Advice)) { ExecutableId = NullIfEmpty(ExecutableId) };
             _batches.Add(key, batch);
             _order.Add(batch);
         }
@@ -200,6 +205,13 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         try
         {
             handle = ProcessHandle.Open(batch.ProcessId, batch.StartTime, batch.BootId, batch.ReadOn);
+            if (batch.ExecutableId is string expected && ExecutableIdentity.Read(batch.ProcessId) is { Length: > 0 } now && now != expected)
+            {
+                handle.Dispose();
+                WriteError(ErrorRecords.ForProcess(new ProcessAccessException(ProcessAccessFailure.IdentityChanged, batch.ProcessId,
+                    $"Process {batch.ProcessId} has run another program (exec) since its mappings were read: it runs {now}, it ran {expected}. Nothing was advised; read its mappings again."), batch.ProcessId));
+                return;
+            }
         }
         catch (ProcessAccessException e)
         {
@@ -322,5 +334,8 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private sealed record Batch(int ProcessId, ulong? StartTime, string? BootId, string? ReadOn, AdvicePlan Plan);
+    private sealed record Batch(int ProcessId, ulong? StartTime, string? BootId, string? ReadOn, AdvicePlan Plan)
+    {
+        public string? ExecutableId { get; init; }
+    }
 }
