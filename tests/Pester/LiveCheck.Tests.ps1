@@ -52,6 +52,7 @@ Describe 'Ranges that changed since they were read' {
         $result.Status | Should -Be 'Changed'
         $result.BytesAdvised | Should -Be 0
         $calls | Should -HaveCount 0 -Because 'no call may carry a range that changed'
+        ($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match 'live mappings' }).Message | Should -Match 'PROCMAP_QUERY' -Because 'one range is checked by query on Linux 6.11 and later'
         $errs | Should -HaveCount 1
         $errs[0].FullyQualifiedErrorId | Should -Be 'RangeChanged,MadvPS.Commands.InvokeMemoryAdviceCommand'
         $errs[0].CategoryInfo.Category | Should -Be 'InvalidData'
@@ -69,6 +70,11 @@ Describe 'Ranges that changed since they were read' {
         $results[1].Reason | Should -Match 'not mapped any more'
         $calls | Should -HaveCount 1
         $calls[0].Message | Should -Match '2 range\(s\)' -Because 'the unmapped range is not sent'
+        # The same check from one read of maps (more ranges than PROCMAP_QUERY is used for) finds the same.
+        $many = @($three) + @(Get-MemoryMapping -Id $t.Id | Select-Object -First 70)
+        $out = $many | Invoke-MemoryAdvice -Advice Cold -PassThru -Verbose -ErrorAction SilentlyContinue 4>&1
+        ($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match 'live mappings' }).Message | Should -Match '/maps'
+        ($out | Where-Object { $_ -is [MadvPS.AdviceResult] -and $_.Start -eq $three[1].Start }).Status | Should -Be 'Changed'
         $errs[0].FullyQualifiedErrorId | Should -Be 'RangeChanged,MadvPS.Commands.InvokeMemoryAdviceCommand'
         (Get-RegionMapping $t 'file').Rss | Should -BeLessThan 1MB
     }
@@ -242,6 +248,38 @@ Describe '-Freeze' {
         finally {
             $t.Stop()
             Remove-Item -Force $trace -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'does not claim Frozen for a process waiting in vfork, names the thread and its state, and leaves it running' {
+        $dir = Join-Path ([IO.Path]::GetTempPath()) "madvps-vfork-$PID"
+        New-Item -ItemType Directory -Force $dir | Out-Null
+        $program = Join-Path $dir 'vfork-wait'
+        # The parent waits in vfork (wait_for_vfork_done, TASK_KILLABLE: state D) while its child sleeps.
+        Set-Content "$program.c" '#include <unistd.h>
+#include <stdio.h>
+int main(void) { printf("ready\n"); fflush(stdout); if (vfork() == 0) { sleep(60); _exit(0); } return 0; }'
+        & gcc -O1 -o $program "$program.c"
+        $LASTEXITCODE | Should -Be 0
+        $info = [System.Diagnostics.ProcessStartInfo]::new($program)
+        $info.RedirectStandardOutput = $true
+        $parent = [System.Diagnostics.Process]::Start($info)
+        try {
+            $parent.StandardOutput.ReadLine() | Should -Be 'ready'
+            Wait-Until { (Get-ProcessState $parent.Id) -eq 'D' } | Should -BeTrue
+            $r = Set-ProcessMadvise -Id $parent.Id -Advice Cold -Freeze -WarningVariable warnings -WarningAction SilentlyContinue
+            $r.Frozen | Should -BeFalse
+            $warnings | Should -HaveCount 1
+            "$($warnings[0])" | Should -Match "thread $($parent.Id) is in state D"
+            Wait-Until { (Get-ProcessState $parent.Id) -ne 'T' } | Should -BeTrue
+            # -WarningAction Stop: the user chose not to advise an unfrozen process; it is resumed all the same.
+            { Set-ProcessMadvise -Id $parent.Id -Advice Cold -Freeze -WarningAction Stop } | Should -Throw
+            Wait-Until { (Get-ProcessState $parent.Id) -ne 'T' } | Should -BeTrue
+        }
+        finally {
+            foreach ($child in (Get-Content "/proc/$($parent.Id)/task/$($parent.Id)/children" -ErrorAction SilentlyContinue) -split ' ' | Where-Object { $_ }) { kill -KILL $child }
+            if (-not $parent.WaitForExit(10000)) { $parent.Kill() }
+            Remove-Item -Recurse -Force $dir
         }
     }
 

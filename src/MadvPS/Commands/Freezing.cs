@@ -53,6 +53,6 @@ internal static class Freezing
             char c => c.ToString(),
             null => "unknown",
         };
-        cmdlet.WriteWarning($"-Freeze did not stop every thread of process {processId} ({name}): thread {outcome.RunningThread} is in state {state}. Frozen is false; the advice goes ahead on the ranges that are still as read. Add -WarningAction Stop to stop instead.");
+        cmdlet.WriteWarning($"-Freeze did not stop every thread of process {processId} ({name}): thread {outcome.RunningThread} is in state {state}. Frozen is false; the advice goes ahead while that thread may still change the mappings. Add -WarningAction Stop to stop instead.");
     }
 }
