@@ -61,6 +61,8 @@ internal sealed class AdviceForecast
     public long NoSwap;
     /// <summary>What the advice is foretold to take out of RAM.</summary>
     public long Foretold;
+    /// <summary>True when some range's figures could not be read (no read access to smaps).</summary>
+    public bool Unknown;
 
     /// <summary>Adds one range's figures; returns the bytes foretold to leave RAM from it.</summary>
     /// <param name="swapFree">Free swap in bytes (what anonymous and shmem pages may use, over all the ranges added).</param>
@@ -102,6 +104,11 @@ internal sealed class AdviceForecast
     /// <summary>One line for ShouldProcess and -Verbose.</summary>
     public string Describe(MemoryAdvice advice)
     {
+        if (Unknown)
+        {
+            return "effect not foretold: its smaps cannot be read";
+        }
+
         string text = $"{Display.Bytes(Resident)} resident, {Display.Bytes(PrivateResident)} of it private, {Display.Bytes(Swapped)} already in swap";
         if (advice == MemoryAdvice.PageOut || Foretold > 0)
         {

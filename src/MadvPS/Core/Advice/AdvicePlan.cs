@@ -85,7 +85,21 @@ internal sealed class AdvicePlan
             }
             else
             {
-                live ??= new List<MemoryMapping>(MappingReader.ReadMappings(process, processName));
+                if (live is null)
+                {
+                    try
+                    {
+                        live = new List<MemoryMapping>(MappingReader.ReadMappings(process, processName));
+                    }
+                    catch (ProcessAccessException e) when (e.Failure == ProcessAccessFailure.PermissionDenied)
+                    {
+                        // No ptrace read access: process_madvise makes the same check and will
+                        // refuse the call in its own words; the forecast is left unknown.
+                        live = new List<MemoryMapping>();
+                        forecast.Unknown = true;
+                    }
+                }
+
                 range.Foreseen = AdviceForecast.FromLive(live, range.Start, range.Length);
             }
 
@@ -119,7 +133,18 @@ internal sealed class AdvicePlan
         }
 
         List<LiveVma>? queried = toCheck.Count <= VmaQuery.MaxRanges ? VmaQuery.TryRead(process, toCheck) : null;
-        List<LiveVma> vmas = queried ?? LiveMappings.Read(process);
+        List<LiveVma> vmas;
+        try
+        {
+            vmas = queried ?? LiveMappings.Read(process);
+        }
+        catch (ProcessAccessException e) when (e.Failure == ProcessAccessFailure.PermissionDenied)
+        {
+            // Whoever may not read maps may not advise either (both are PTRACE_MODE_READ): the
+            // kernel refuses every call with EACCES, so nothing unchecked is advised.
+            return "not checked: no read access to its maps; process_madvise makes the same access check";
+        }
+
         foreach (PlannedRange range in Ranges)
         {
             if (range.SkipReason is null)
