@@ -124,8 +124,9 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                 _current = null;
             }
         }
-        catch (ProcessAccessException e) when (foundByName && e.Failure is ProcessAccessFailure.NotFound && ProcessStat.TryRead(processId) is null)
+        catch (ProcessAccessException e) when (foundByName && e.Failure is ProcessAccessFailure.NotFound or ProcessAccessFailure.Exited && ProcessStat.TryRead(processId) is not { State: not ('Z' or 'X') })
         {
+            // Found by name and gone (or a zombie) since: a short-lived process of that name, not an error.
             WriteVerbose($"Process {processId} exited before it could be advised.");
         }
         catch (ProcessAccessException e)
