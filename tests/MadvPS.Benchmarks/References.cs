@@ -200,7 +200,7 @@ public static partial class References
     }
 
     /// <summary>
-    /// The fewest calls: the ranges packed as the module packs them (AdviceBatcher.Pack: at most
+    /// The fewest calls: the ranges packed as the module packs them (AdvicePacker.Pack: at most
     /// 1024 iovecs and MAX_RW_COUNT bytes a call), prepared before the clock starts; only the
     /// calls are timed.
     /// </summary>
@@ -212,7 +212,7 @@ public static partial class References
             ranges[i] = new AdviceRange(starts[i], lengths[i]);
         }
 
-        IoVec[][] calls = AdviceBatcher.PackCalls(ranges);
+        IoVec[][] calls = AdvicePacker.System.PackCalls(ranges);
         using SafePidfdHandle pidfd = Libc.PidfdOpen(processId);
         long callsBefore = Libc.ProcessMadviseCalls;
         long bytes = 0;
@@ -237,7 +237,12 @@ public static partial class References
     /// after: list the mappings (AdviceMappings), then AdvicePlan.Execute. Milliseconds is the time
     /// of Execute alone, the module's counterpart of <see cref="AdviseBare"/>.
     /// </summary>
-    public static ReferenceRun AdviseWithPlan(int processId, int advice)
+    public static ReferenceRun AdviseWithPlan(int processId, int advice) => AdviseWithPlan(processId, advice, checkLive: false);
+
+    /// <param name="checkLive">Also check the ranges against the live address space first, as
+    /// Invoke-MemoryAdvice does (AdvicePlan.CheckLive: one read of maps for many ranges); its time
+    /// is counted in Milliseconds.</param>
+    public static ReferenceRun AdviseWithPlan(int processId, int advice, bool checkLive)
     {
         var clock = Stopwatch.StartNew();
         ProcessStat stat = MappingReader.Describe(processId);
@@ -248,6 +253,11 @@ public static partial class References
         long callsBefore = Libc.ProcessMadviseCalls;
         double cpu = ThreadCpuMilliseconds();
         clock.Restart();
+        if (checkLive)
+        {
+            plan.CheckLive(handle.Stat);
+        }
+
         plan.Execute(handle, null, null, null);
         double elapsed = clock.Elapsed.TotalMilliseconds;
         cpu = ThreadCpuMilliseconds() - cpu;
@@ -319,7 +329,7 @@ public static partial class References
         for (int r = 0; r < 20; r++)
         {
             double t = ThreadCpuMilliseconds();
-            AdviceBatcher.Pack(ranges.AsSpan());
+            AdvicePacker.System.Pack(ranges.AsSpan());
             pack = Math.Min(pack, ThreadCpuMilliseconds() - t);
             var batcher = new AdviceBatcher(iovecs =>
             {

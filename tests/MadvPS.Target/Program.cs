@@ -17,6 +17,10 @@
 //   touch-loop-timed REGION MS  like touch-loop, timing each pass; loop-stats prints and resets
 //                         "stats PASSES MEAN_US MAX_US" of the passes since the last loop-stats
 //   unmap REGION          unmaps the region (to make a hole)
+//   remap REGION PATH     maps a new file PATH (created, the region's size) over the region at the same address, read in
+//   churn-start           a second thread maps and unmaps 1 MiB of anonymous memory in a loop
+//   churn-stop            stops it
+//   exec PATH [ARGS]      replaces the program with PATH (execv); answers "exec" first
 //   exit                  exits
 // Each answer is one line. Region lines are "region NAME 0xSTART LENGTH".
 // Files go to --dir, or $MADVPS_TARGET_DIR, or /var/tmp (a disk on most hosts, where /tmp is often
@@ -130,6 +134,10 @@ internal static unsafe partial class Program
                         s_regions.Remove(words[1]);
                         Console.WriteLine("unmapped");
                         break;
+                    case "remap": Remap(words[1], words[2]); break;
+                    case "churn-start": StartChurn(); break;
+                    case "churn-stop": s_churning = false; Console.WriteLine("stopped"); break;
+                    case "exec": Exec(words[1..]); break;
                     case "exit":
                         Cleanup(options, directory);
                         return 0;
@@ -461,6 +469,68 @@ internal static unsafe partial class Program
             s_passes = s_passTicks = s_maxPassTicks = 0;
             return line;
         }
+    }
+
+    private const int MAP_FIXED = 0x10;
+    private static volatile bool s_churning;
+
+    [LibraryImport("libc.so.6", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int execv(string path, IntPtr[] argv);
+
+    // Another file at the same address: MAP_FIXED replaces the old mapping in one step.
+    private static void Remap(string name, string path)
+    {
+        (IntPtr address, long length) = s_regions[name];
+        var pattern = new byte[length];
+        fixed (byte* p = pattern)
+        {
+            Fill((IntPtr)p, length, 6);
+        }
+
+        File.WriteAllBytes(path, pattern);
+        int fd = open(path, O_RDWR, 0);
+        IntPtr at = mmap(address, (nuint)length, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+        close(fd);
+        if (at != address)
+        {
+            throw new InvalidOperationException($"mmap MAP_FIXED failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        Touch(address, length);
+        Console.WriteLine("remapped");
+    }
+
+    private static void StartChurn()
+    {
+        s_churning = true;
+        var thread = new Thread(() =>
+        {
+            while (s_churning)
+            {
+                IntPtr address = mmap(IntPtr.Zero, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (address != new IntPtr(-1))
+                {
+                    *(long*)address = 1;
+                    munmap(address, 1 << 20);
+                }
+            }
+        }) { IsBackground = true, Name = "churn" };
+        thread.Start();
+        Console.WriteLine("churning");
+    }
+
+    private static void Exec(string[] words)
+    {
+        Console.WriteLine("exec");
+        Console.Out.Flush();
+        var argv = new IntPtr[words.Length + 1];
+        for (int i = 0; i < words.Length; i++)
+        {
+            argv[i] = Marshal.StringToCoTaskMemUTF8(words[i]);
+        }
+
+        execv(words[0], argv);
+        throw new InvalidOperationException($"execv failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
     private sealed class Options

@@ -17,6 +17,10 @@ internal static class AdviceResults
             Path = range.Path,
             Advice = advice,
             BytesAdvised = range.Outcome.BytesAdvised,
+            ResidentBytes = range.Foreseen.Rss,
+            PrivateResidentBytes = range.Foreseen.PrivateResident,
+            SwappedBytes = range.Foreseen.Swap,
+            ForetoldBytes = range.ForetoldBytes,
         };
 
         if (range.SkipReason is not null)
@@ -24,10 +28,17 @@ internal static class AdviceResults
             result.Status = AdviceStatus.Skipped;
             result.Reason = range.SkipReason;
         }
+        else if (range.Outcome.Errno == 0 && range.Changed is not null)
+        {
+            result.Status = AdviceStatus.Changed;
+            result.Reason = range.Outcome.BytesAdvised > 0
+                ? $"Only the part still mapped as read was advised; {Display.Bytes(range.ChangedBytes)} changed since the read and were not sent: {range.Changed}."
+                : $"The range changed since it was read and was not sent: {range.Changed}.";
+        }
         else if (range.Outcome.Errno != 0)
         {
             result.Status = AdviceStatus.Failed;
-            result.Error = Interop.LinuxErrorException.NameOf(range.Outcome.Errno);
+            result.Error = KernelError.NameOf(range.Outcome.Errno);
             result.Reason = ErrorRecords.ExplainRange(advice, range.Outcome.Errno);
         }
         else if (!range.Outcome.Sent)
@@ -42,6 +53,14 @@ internal static class AdviceResults
 
         return result;
     }
+
+    public static ErrorRecord RangeChanged(AdviceResult result) =>
+        new(
+            new System.InvalidOperationException(
+                $"{result.Start:x}-{result.End:x} of process {result.ProcessId} ({result.ProcessName}) is not what was read. {result.Reason} Read the mappings again."),
+            "RangeChanged",
+            ErrorCategory.InvalidData,
+            result);
 
     public static ErrorRecord RangeFailed(AdviceResult result, int errno) =>
         new(

@@ -2,7 +2,6 @@ using System;
 using System.Linq;
 using System.Management.Automation;
 using MadvPS.Core;
-using MadvPS.Interop;
 
 namespace MadvPS.Commands;
 
@@ -24,40 +23,40 @@ internal static class ErrorRecords
     public static ErrorRecord ForFormat(SmapsFormatException e, int processId) =>
         new(e, "SmapsFormatInvalid", ErrorCategory.InvalidData, processId);
 
-    public static ErrorCategory CategoryOf(int errno) => (Errno)errno switch
+    public static ErrorCategory CategoryOf(int errno) => KernelError.NameOf(errno) switch
     {
-        Errno.EINVAL or Errno.EFAULT => ErrorCategory.InvalidArgument,
-        Errno.ESRCH or Errno.ENOENT or Errno.ENOMEM => ErrorCategory.ObjectNotFound,
-        Errno.EPERM or Errno.EACCES => ErrorCategory.PermissionDenied,
-        Errno.EINTR => ErrorCategory.OperationStopped,
-        Errno.EAGAIN or Errno.EBUSY => ErrorCategory.ResourceBusy,
-        Errno.ENOSYS or Errno.EOPNOTSUPP => ErrorCategory.NotImplemented,
+        "EINVAL" or "EFAULT" => ErrorCategory.InvalidArgument,
+        "ESRCH" or "ENOENT" or "ENOMEM" => ErrorCategory.ObjectNotFound,
+        "EPERM" or "EACCES" => ErrorCategory.PermissionDenied,
+        "EINTR" => ErrorCategory.OperationStopped,
+        "EAGAIN" or "EBUSY" => ErrorCategory.ResourceBusy,
+        "ENOSYS" or "EOPNOTSUPP" => ErrorCategory.NotImplemented,
         _ => ErrorCategory.InvalidOperation,
     };
 
     /// <summary>What an errno means for one range given this advice, and what to do.</summary>
-    public static string ExplainRange(MemoryAdvice advice, int errno) => (Errno)errno switch
+    public static string ExplainRange(MemoryAdvice advice, int errno) => KernelError.NameOf(errno) switch
     {
-        Errno.ENOMEM when advice == MemoryAdvice.Collapse =>
+        "ENOMEM" when advice == MemoryAdvice.Collapse =>
             "Part of the range is not mapped, or no huge page could be allocated. Read the mappings again; for a huge page, free memory or compact it (/proc/sys/vm/compact_memory).",
-        Errno.ENOMEM => "Part of the range is not mapped: the process unmapped or remapped it after it was read. Read the mappings again.",
-        Errno.EINVAL => $"The kernel refused {advice} for this range. Likely: the mapping is locked, PFN-mapped or hugetlb (Cold, PageOut), Free or WipeOnFork on a file mapping, an unaligned start, or Collapse without an aligned 2 MiB block or with NoHugePage set. Get-MemoryAdviceSupport shows what this kernel allows.",
-        Errno.EACCES when advice == MemoryAdvice.Remove => "Remove works only on a shared, writable mapping.",
-        Errno.EPERM => "The range is sealed (mseal) or the advice needs a capability the caller lacks (HwPoison and SoftOffline need CAP_SYS_ADMIN).",
-        Errno.EAGAIN => "The kernel could not take the advice now (a page was busy). Try again.",
-        Errno.EBUSY => "The memory cgroup could not be charged for the huge page, or the range has too many empty page-table entries to collapse.",
-        _ => LinuxErrorException.Describe(errno) + ".",
+        "ENOMEM" => "Part of the range is not mapped: the process unmapped or remapped it after it was read. Read the mappings again.",
+        "EINVAL" => $"The kernel refused {advice} for this range. Likely: the mapping is locked, PFN-mapped or hugetlb (Cold, PageOut), Free or WipeOnFork on a file mapping, an unaligned start, or Collapse without an aligned 2 MiB block or with NoHugePage set. Get-MemoryAdviceSupport shows what this kernel allows.",
+        "EACCES" when advice == MemoryAdvice.Remove => "Remove works only on a shared, writable mapping.",
+        "EPERM" => "The range is sealed (mseal) or the advice needs a capability the caller lacks (HwPoison and SoftOffline need CAP_SYS_ADMIN).",
+        "EAGAIN" => "The kernel could not take the advice now (a page was busy). Try again.",
+        "EBUSY" => "The memory cgroup could not be charged for the huge page, or the range has too many empty page-table entries to collapse.",
+        _ => KernelError.Describe(errno) + ".",
     };
 
     /// <summary>What an errno means for a call the kernel refused as a whole.</summary>
-    public static string ExplainProcess(MemoryAdvice advice, int processId, int errno) => (Errno)errno switch
+    public static string ExplainProcess(MemoryAdvice advice, int processId, int errno) => KernelError.NameOf(errno) switch
     {
-        Errno.EPERM => $"Advising process {processId} needs CAP_SYS_NICE: run as root, or give the capability to pwsh (for example AmbientCapabilities=CAP_SYS_NICE in a systemd unit).",
-        Errno.EACCES => $"The kernel's ptrace access check (PTRACE_MODE_READ) on process {processId} failed: the caller must be able to read it (same user and a dumpable process, or CAP_SYS_PTRACE).",
-        Errno.EINVAL => $"The kernel refused {advice} for process {processId}. On Linux {KernelInfo.Version} another process may receive only {string.Join(", ", AdviceFacts.AllowedForOtherProcesses(KernelInfo.Version))}; see Get-MemoryAdviceSupport.",
-        Errno.ESRCH => $"Process {processId} has exited.",
-        Errno.ENOSYS => "This kernel has no process_madvise: it needs Linux 5.10 or later built with CONFIG_ADVISE_SYSCALLS.",
-        _ => $"process_madvise failed for process {processId}: {LinuxErrorException.NameOf(errno)} ({LinuxErrorException.Describe(errno)}).",
+        "EPERM" => $"Advising process {processId} needs CAP_SYS_NICE: run as root, or give the capability to pwsh (for example AmbientCapabilities=CAP_SYS_NICE in a systemd unit).",
+        "EACCES" => $"The kernel's ptrace access check (PTRACE_MODE_READ) on process {processId} failed: the caller must be able to read it (same user and a dumpable process, or CAP_SYS_PTRACE).",
+        "EINVAL" => $"The kernel refused {advice} for process {processId}. On Linux {KernelInfo.Version} another process may receive only {string.Join(", ", AdviceFacts.AllowedForOtherProcesses(KernelInfo.Version))}; see Get-MemoryAdviceSupport.",
+        "ESRCH" => $"Process {processId} has exited.",
+        "ENOSYS" => "This kernel has no process_madvise: it needs Linux 5.10 or later built with CONFIG_ADVISE_SYSCALLS.",
+        _ => $"process_madvise failed for process {processId}: {KernelError.NameOf(errno)} ({KernelError.Describe(errno)}).",
     };
 
     public static ErrorRecord ForWholeCall(ProcessAdviceException e, MemoryAdvice advice, int processId, object? target)
@@ -65,7 +64,7 @@ internal static class ErrorRecords
         string message = ExplainProcess(advice, processId, e.Errno);
         // ESRCH: the process exited during the advice. The same id as an exit seen anywhere else,
         // so that a run over short-lived processes can pass over them by one id.
-        string id = e.Errno == (int)Errno.ESRCH ? "ProcessExited" : "ProcessAdviceRefused";
+        string id = KernelError.NameOf(e.Errno) == "ESRCH" ? "ProcessExited" : "ProcessAdviceRefused";
         return new ErrorRecord(new InvalidOperationException(message, e), id, CategoryOf(e.Errno), target ?? processId);
     }
 

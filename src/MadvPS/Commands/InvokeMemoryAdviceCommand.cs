@@ -54,6 +54,11 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public VmFlags? VmFlags { get; set; }
 
+    /// <summary>The program the process ran when the range was read (MemoryMapping.ExecutableId); ranges read before an exec are refused.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [AllowEmptyString]
+    public string? ExecutableId { get; set; }
+
     /// <summary>The host a deserialized object or CSV row was read on (Invoke-Command's PSComputerName); named when its BootId is not this host's.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     [Alias("PSComputerName")]
@@ -68,6 +73,56 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     [AllowEmptyString]
     public string? MappingPath { get; set; }
 
+    // The rest of a mapping's identity (MemoryMapping's Permissions, Device, Inode, Offset): the
+    // range is sent only while it lies in a VMA that still has the identity that was read.
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [AllowEmptyString]
+    public string? Permissions { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [AllowEmptyString]
+    public string? Device { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public ulong? Inode { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public ulong? Offset { get; set; }
+
+    // A MemoryMapping's smaps figures, for the forecast of what the advice will take.
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public long? Rss { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public long? PrivateClean { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public long? PrivateDirty { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public long? SharedClean { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public long? SharedDirty { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public long? Anonymous { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public long? Swap { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public long? Locked { get; set; }
+
+    /// <summary>Stops the process (SIGSTOP) from the check of its ranges until the advice is done.</summary>
+    [Parameter]
+    public SwitchParameter Freeze { get; set; }
+
+    /// <summary>The longest a -Freeze may last: the process is resumed then, whatever the cmdlet is doing.</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan FreezeTimeout { get; set; } = FreezeRequest.DefaultMaxLength;
+
     /// <summary>Allows advice that destroys data (DontNeed, Free, Remove…) on the calling process itself.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -75,17 +130,32 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    protected override void BeginProcessing() => Freezing.ValidateTimeout(this, FreezeTimeout);
+
     protected override void ProcessRecord()
     {
         var key = (Id, ProcessStartTime, BootId);
         if (!_batches.TryGetValue(key, out Batch? batch))
         {
-            batch = new Batch(Id, ProcessStartTime, BootId, ReadOn, new AdvicePlan(_advice));
+            batch = new Batch(Id, ProcessStartTime, BootId, ReadOn, new AdvicePlan(_advice)) { ExecutableId = NullIfEmpty(ExecutableId) };
             _batches.Add(key, batch);
             _order.Add(batch);
         }
 
-        batch.Plan.Add(Address, Length, MappingPath ?? "", VmFlags, Kind);
+        batch.Plan.Add(Address, Length, MappingPath ?? "", VmFlags, Kind,
+            new MappingIdentity(NullIfEmpty(Permissions), NullIfEmpty(Device), Inode, Offset, MappingPath));
+        if (Rss is long rss)
+        {
+            batch.Plan.Ranges[^1].Figures = new ResidentFigures
+            {
+                Rss = rss,
+                PrivateResident = (PrivateClean ?? 0) + (PrivateDirty ?? 0),
+                Anonymous = Anonymous ?? 0,
+                Swap = Swap ?? 0,
+                Shared = (SharedClean ?? 0) + (SharedDirty ?? 0),
+                Locked = Locked ?? 0,
+            };
+        }
     }
 
     protected override void EndProcessing()
@@ -139,6 +209,13 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         try
         {
             handle = ProcessHandle.Open(batch.ProcessId, batch.StartTime, batch.BootId, batch.ReadOn);
+            if (batch.ExecutableId is string expected && ExecutableIdentity.Read(batch.ProcessId) is { Length: > 0 } now && now != expected)
+            {
+                handle.Dispose();
+                WriteError(ErrorRecords.ForProcess(new ProcessAccessException(ProcessAccessFailure.IdentityChanged, batch.ProcessId,
+                    $"Process {batch.ProcessId} has run another program (exec) since its mappings were read: it runs {now}, it ran {expected}. Nothing was advised; read its mappings again."), batch.ProcessId));
+                return;
+            }
         }
         catch (ProcessAccessException e)
         {
@@ -149,8 +226,20 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         using (handle)
         {
             string name = ProcessNames.Resolve(handle.ProcessId, handle.Stat.Command);
+            AdviceForecast forecast;
+            try
+            {
+                forecast = plan.Foretell(handle.Stat, name, KernelInfo.SwapFree);
+            }
+            catch (ProcessAccessException e)
+            {
+                WriteError(ErrorRecords.ForProcess(e, batch.ProcessId));
+                return;
+            }
+
             string action = $"{_advice} on {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}" +
-                (plan.Ranges.Count > plan.RangesToSend ? $" ({plan.Ranges.Count - plan.RangesToSend} skipped)" : "");
+                (plan.Ranges.Count > plan.RangesToSend ? $" ({plan.Ranges.Count - plan.RangesToSend} skipped)" : "") +
+                $": {forecast.Describe(_advice)}";
             string target = $"process {handle.ProcessId} ({name})";
             if (!ShouldProcess(target, action))
             {
@@ -165,7 +254,27 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
             _current = handle;
             try
             {
+                // Checked after ShouldProcess, so that -WhatIf neither stops nor reads more.
+                if (Freeze)
+                {
+                    FreezeOutcome outcome = handle.Freeze(new FreezeRequest(FreezeTimeout, FreezeRequest.DefaultStopDeadline));
+                    Freezing.WarnIfNotFrozen(this, outcome, handle.ProcessId, name);
+                }
+
+                if (_stopping)
+                {
+                    return;
+                }
+
+                string checkedBy = plan.CheckLive(handle.Stat);
+                WriteVerbose($"Checked the ranges of process {handle.ProcessId} against its live mappings ({checkedBy}).");
                 AdviceRun.Execute(this, plan, handle, () => _stopping);
+                handle.Resume();
+            }
+            catch (ProcessAccessException e)
+            {
+                WriteError(ErrorRecords.ForProcess(e, batch.ProcessId));
+                return;
             }
             catch (ProcessAdviceException e)
             {
@@ -177,12 +286,35 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
                 _current = null;
             }
 
+            // The measured effect beside the foretold one: the ranges' RSS now, from one read of smaps.
+            List<MemoryMapping>? after = null;
+            if (PassThru)
+            {
+                try
+                {
+                    after = new List<MemoryMapping>(MappingReader.ReadMappings(handle.Stat, name));
+                }
+                catch (ProcessAccessException)
+                {
+                    // Exited after the advice: nothing left to measure.
+                }
+            }
+
             foreach (PlannedRange range in plan.Ranges)
             {
                 AdviceResult result = AdviceResults.For(range, handle.ProcessId, name, _advice);
+                if (after is not null)
+                {
+                    result.ReclaimedBytes = range.Foreseen.Rss - AdviceForecast.FromLive(after, range.Start, range.Length).Rss;
+                }
+
                 if (result.Status == AdviceStatus.Failed)
                 {
                     WriteError(AdviceResults.RangeFailed(result, range.Outcome.Errno));
+                }
+                else if (result.Status == AdviceStatus.Changed)
+                {
+                    WriteError(AdviceResults.RangeChanged(result));
                 }
 
                 if (PassThru)
@@ -204,5 +336,10 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         return ShouldContinue($"{_advice} destroys the contents of the ranges of {target}. Continue?", "Destructive memory advice");
     }
 
-    private sealed record Batch(int ProcessId, ulong? StartTime, string? BootId, string? ReadOn, AdvicePlan Plan);
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private sealed record Batch(int ProcessId, ulong? StartTime, string? BootId, string? ReadOn, AdvicePlan Plan)
+    {
+        public string? ExecutableId { get; init; }
+    }
 }

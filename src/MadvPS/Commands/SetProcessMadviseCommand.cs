@@ -1,7 +1,6 @@
 using System;
 using System.Diagnostics;
 using System.Management.Automation;
-using System.Threading.Tasks;
 using MadvPS.Core;
 
 namespace MadvPS.Commands;
@@ -50,6 +49,13 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
     [Parameter]
     public SwitchParameter Freeze { get; set; }
 
+    /// <summary>The longest a -Freeze may last: the process is resumed then, whatever the cmdlet is doing.</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan FreezeTimeout { get; set; } = FreezeRequest.DefaultMaxLength;
+
+    protected override void BeginProcessing() => Freezing.ValidateTimeout(this, FreezeTimeout);
+
     protected override void ProcessRecord()
     {
         foreach ((int id, object target, bool foundByName) in ProcessSelector.Selected(this, Id, Name, InputObject))
@@ -77,89 +83,54 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
             return;
         }
 
-        var clock = Stopwatch.StartNew();
         try
         {
-            // Open reads /proc/PID/stat after the pidfd, and checks the pidfd is still live after
-            // that: the stat it keeps is the process the pidfd holds, with no earlier read needed.
-            using ProcessHandle handle = ProcessHandle.Open(processId, expectedStartTime: null, expectedBootId: null);
-            string name = ProcessNames.Resolve(processId, handle.Stat.Command);
-            _current = handle;
+            // -WhatIf changes nothing, so it does not stop the process either.
+            FreezeRequest? freeze = Freeze && !Freezing.IsWhatIf(this) ? new FreezeRequest(FreezeTimeout, FreezeRequest.DefaultStopDeadline) : null;
+            using ProcessAdviceRun run = ProcessAdviceRun.Prepare(processId, _advice, MappingType, freeze, () => _stopping);
+            _current = run.Handle;
             try
             {
-                if (Freeze)
-                {
-                    handle.Freeze();
-                }
-
-                // The totals before and the list of mappings are two walks of the kernel's that do
-                // not depend on each other: on two cores they take the time of one.
-                Task<ProcessMemory?> totalsBefore = Task.Run(() => MappingReader.ReadRollup(handle.Stat, name));
-                var plan = new AdvicePlan(_advice);
-                MappingSource source = AdviceMappings.Collect(handle.Stat, name, MappingType, plan, out string? smapsReason, stopping: () => _stopping);
-                if (_stopping)
+                if (run.Stopped)
                 {
                     // Ctrl+C: StopProcessing has resumed the process; the listing was left part way.
                     return;
                 }
 
-                ProcessMemory? before = totalsBefore.GetAwaiter().GetResult();
-                WriteVerbose(source == MappingSource.Maps
+                Freezing.WarnIfNotFrozen(this, run.Freeze, processId, run.ProcessName);
+                AdvicePlan plan = run.Plan;
+                WriteVerbose(run.Source == MappingSource.Maps
                     ? $"Listed the mappings of process {processId} from /proc/{processId}/maps: no selected mapping can carry a VmFlag that makes {_advice} skip it."
-                    : $"Listed the mappings of process {processId} from /proc/{processId}/smaps, for the VmFlags of each: {smapsReason}.");
+                    : $"Listed the mappings of process {processId} from /proc/{processId}/smaps, for the VmFlags of each: {run.SmapsReason}.");
 
-                if (!ShouldProcess($"process {processId} ({name})", $"{_advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}"))
+                if (!ShouldProcess($"process {processId} ({run.ProcessName})", $"{_advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}: {run.Forecast?.Describe(_advice)}"))
                 {
                     return;
                 }
 
-                AdviceRun.Execute(this, plan, handle, () => _stopping);
-                bool frozen = handle.IsFrozenByUs;
-                handle.Resume();
-                ProcessMemory? after = MappingReader.ReadRollup(handle.Stat, name);
-
-                var result = new ProcessAdviceResult
-                {
-                    ProcessId = processId,
-                    ProcessName = name,
-                    Advice = _advice,
-                    MappingType = MappingType.ToString(),
-                    Frozen = frozen,
-                    Calls = plan.Calls,
-                    RssBefore = before?.Rss ?? 0,
-                    SwapBefore = before?.Swap ?? 0,
-                    RssAfter = after?.Rss ?? 0,
-                    SwapAfter = after?.Swap ?? 0,
-                };
+                ProcessAdviceResult result = AdviceRun.Execute(this, plan, run.Handle, () => _stopping, run.Execute);
                 foreach (PlannedRange range in plan.Ranges)
                 {
-                    result.RangesRequested++;
-                    result.BytesRequested += range.Length;
-                    result.BytesAdvised += range.Outcome.BytesAdvised;
                     if (range.SkipReason is not null)
                     {
-                        result.RangesSkipped++;
                         WriteVerbose($"Skipped {range.Start:x}-{range.Start + (ulong)range.Length:x} {range.Path}: {range.SkipReason}");
                     }
                     else if (range.Outcome.Errno != 0)
                     {
-                        result.RangesFailed++;
-                        WriteVerbose($"Failed {range.Start:x}-{range.Start + (ulong)range.Length:x} {range.Path}: {Interop.LinuxErrorException.NameOf(range.Outcome.Errno)}, {ErrorRecords.ExplainRange(_advice, range.Outcome.Errno)}");
+                        WriteVerbose($"Failed {range.Start:x}-{range.Start + (ulong)range.Length:x} {range.Path}: {KernelError.NameOf(range.Outcome.Errno)}, {ErrorRecords.ExplainRange(_advice, range.Outcome.Errno)}");
                     }
                 }
 
-                result.RssReclaimed = result.RssBefore - result.RssAfter;
-                result.Duration = clock.Elapsed;
                 WriteObject(result);
             }
             finally
             {
                 _current = null;
-                handle.Resume();
             }
         }
-        catch (ProcessAccessException e) when (foundByName && e.Failure is ProcessAccessFailure.NotFound && ProcessStat.TryRead(processId) is null)
+        catch (ProcessAccessException e) when (foundByName && e.Failure is ProcessAccessFailure.NotFound or ProcessAccessFailure.Exited && ProcessStat.TryRead(processId) is not { State: not ('Z' or 'X') })
         {
+            // Found by name and gone (or a zombie) since: a short-lived process of that name, not an error.
             WriteVerbose($"Process {processId} exited before it could be advised.");
         }
         catch (ProcessAccessException e)

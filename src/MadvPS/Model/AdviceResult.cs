@@ -10,6 +10,8 @@ public enum AdviceStatus
     Failed,
     /// <summary>Not sent because the pipeline was stopped (Ctrl+C) before its call.</summary>
     NotSent,
+    /// <summary>The range, or part of it, is no longer mapped as it was read (unmapped, or another mapping there): that part was not sent (see Reason; BytesAdvised is the part that was).</summary>
+    Changed,
 }
 
 /// <summary>What happened to one range given to Invoke-MemoryAdvice.</summary>
@@ -28,6 +30,16 @@ public sealed class AdviceResult
     /// <summary>The errno name (ENOMEM, EINVAL…) when the range failed.</summary>
     public string Error { get; set; } = "";
     public string Reason { get; set; } = "";
+    /// <summary>Resident bytes of the range before the advice (the piped object's Rss, else smaps read just before).</summary>
+    public long ResidentBytes { get; set; }
+    /// <summary>Of ResidentBytes, the part this process alone maps (Private_Clean + Private_Dirty).</summary>
+    public long PrivateResidentBytes { get; set; }
+    /// <summary>Bytes of the range already in swap before the advice.</summary>
+    public long SwappedBytes { get; set; }
+    /// <summary>What the advice was foretold to take out of RAM (PageOut: private pages not locked, anonymous and shmem ones only into free swap).</summary>
+    public long ForetoldBytes { get; set; }
+    /// <summary>What left RAM, measured: ResidentBytes minus the range's Rss read after the advice (with -PassThru).</summary>
+    public long ReclaimedBytes { get; set; }
 
     public override string ToString() => $"{Start:x}-{End:x} {Advice} {Status}";
 }

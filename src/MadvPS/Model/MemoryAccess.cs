@@ -19,6 +19,7 @@ public sealed class MemoryAccess : MemoryMapping
         ProcessName = mapping.ProcessName;
         ProcessStartTime = mapping.ProcessStartTime;
         BootId = mapping.BootId;
+        ExecutableId = mapping.ExecutableId;
         Start = mapping.Start;
         End = mapping.End;
         Size = mapping.Size;

@@ -16,6 +16,8 @@ public class MemoryMapping
     public ulong ProcessStartTime { get; set; }
     /// <summary>The boot id of the host the mapping was read on (/proc/sys/kernel/random/boot_id).</summary>
     public string BootId { get; set; } = "";
+    /// <summary>The program the process ran when the mapping was read (its executable, code and stack addresses); an exec changes it. Empty when it could not be read.</summary>
+    public string ExecutableId { get; set; } = "";
 
     public ulong Start { get; set; }
     public ulong End { get; set; }

@@ -23,6 +23,20 @@ public sealed class ProcessAdviceResult
     /// <summary>RssBefore minus RssAfter.</summary>
     public long RssReclaimed { get; set; }
     public bool Frozen { get; set; }
+    /// <summary>Resident bytes of the selected mappings before the advice (smaps).</summary>
+    public long ResidentBytes { get; set; }
+    /// <summary>Of ResidentBytes, the part this process alone maps.</summary>
+    public long PrivateResidentBytes { get; set; }
+    /// <summary>Bytes of the selected mappings already in swap before the advice.</summary>
+    public long SwappedBytes { get; set; }
+    /// <summary>Resident bytes shared with other processes: PageOut passes over them.</summary>
+    public long SharedBytes { get; set; }
+    /// <summary>Resident bytes of locked mappings: passed over.</summary>
+    public long LockedBytes { get; set; }
+    /// <summary>Private anonymous or shmem bytes with no free swap to go to: passed over by PageOut.</summary>
+    public long NoSwapBytes { get; set; }
+    /// <summary>What the advice was foretold to take out of RAM; RssReclaimed is what it took.</summary>
+    public long ForetoldBytes { get; set; }
     public TimeSpan Duration { get; set; }
 
     public override string ToString() => $"{ProcessName} ({ProcessId}) {Advice}";

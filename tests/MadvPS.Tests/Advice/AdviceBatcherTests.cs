@@ -165,7 +165,7 @@ public class AdviceBatcherTests
     public void PackedCallsStayWithinTheKernelsLimitsAndCoverEveryByteOnce()
     {
         var ranges = ManySmallAndSomeHuge();
-        IoVec[][] calls = AdviceBatcher.PackCalls(ranges);
+        IoVec[][] calls = AdvicePacker.System.PackCalls(ranges);
         Assert.Equal(59, calls.Length);
         var covered = new Dictionary<ulong, long>();
         foreach (IoVec[] call in calls)

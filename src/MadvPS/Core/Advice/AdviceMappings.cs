@@ -68,6 +68,7 @@ internal static class AdviceMappings
             if (AdvicePolicy.Selects(selection, mapping.Kind))
             {
                 plan.Add(mapping.Start, mapping.Size, mapping.Path, mapping.VmFlags, mapping.Kind);
+                plan.Ranges[^1].Figures = ResidentFigures.Of(mapping);
             }
         }
 

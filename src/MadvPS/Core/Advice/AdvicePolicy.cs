@@ -5,14 +5,13 @@ namespace MadvPS.Core;
 /// <summary>Which ranges an advice can take, decided before anything is sent.</summary>
 internal static class AdvicePolicy
 {
-    private const long HugePageSize = 2 * 1024 * 1024;
-
     // x86_64 and arm64 put the kernel in the upper half; an iovec there fails the whole
     // process_madvise call with EFAULT before any range is advised ([vsyscall] is one).
     private const ulong UserSpaceEnd = 0x0100_0000_0000_0000;
 
     /// <summary>Why the range is not sent, or null when it should be.</summary>
-    public static string? SkipReason(MemoryAdvice advice, ulong start, long length, VmFlags? flags, MappingKind? kind)
+    /// <param name="geometry">The page sizes to judge by; null for the running kernel's.</param>
+    public static string? SkipReason(MemoryAdvice advice, ulong start, long length, VmFlags? flags, MappingKind? kind, PageGeometry? geometry = null)
     {
         if (length <= 0)
         {
@@ -36,12 +35,24 @@ internal static class AdvicePolicy
             if ((f & VmFlags.IO) != 0) return $"{advice} does not apply to device (I/O) memory: VmFlags 'io'.";
         }
 
+        // mseal(2) (6.10): the kernel refuses discarding advice with EPERM on a sealed VMA that
+        // is read-only anonymous memory (is_ro_anon in mm/mseal.c: no file, not shared, not
+        // writable), where it would act as a write.
+        if (fact.DestroysData && flags is VmFlags s && (s & VmFlags.Sealed) != 0
+            && (s & (VmFlags.Write | VmFlags.Shared)) == 0
+            && kind is null or MappingKind.Anonymous or MappingKind.Heap or MappingKind.Stack or MappingKind.NamedAnonymous)
+        {
+            return $"{advice} is refused on sealed (mseal) read-only anonymous memory: VmFlags 'sl'.";
+        }
+
         if (advice == MemoryAdvice.Collapse)
         {
-            ulong alignedStart = (start + HugePageSize - 1) & ~(ulong)(HugePageSize - 1);
-            if (alignedStart + HugePageSize > start + (ulong)length)
+            ulong huge = (ulong)(geometry ?? PageGeometry.System).HugePageSize;
+            ulong alignedStart = (start + huge - 1) & ~(huge - 1);
+            if (alignedStart + huge > start + (ulong)length)
             {
-                return "Collapse needs a 2 MiB-aligned 2 MiB block inside the range; this range holds none.";
+                string size = Display.Bytes((long)huge);
+                return $"Collapse needs a {size}-aligned {size} block (this kernel's PMD huge page) inside the range; this range holds none.";
             }
         }
 

@@ -21,9 +21,12 @@ internal static class MappingReader
     public static IEnumerable<MemoryMapping> ReadMappings(ProcessStat process, string processName, string? procRoot = null, bool readAhead = true)
     {
         string bootId = ProcessIdentity.CurrentBootId;
+        string executable = procRoot is null ? ExecutableIdentity.Read(process.ProcessId) : "";
         foreach (SmapsEntry entry in ReadEntries(process, "smaps", stream => new SmapsParser(stream, expectVmFlags: true), procRoot, readAhead))
         {
-            yield return ToMapping(entry, process, processName, bootId);
+            MemoryMapping mapping = ToMapping(entry, process, processName, bootId);
+            mapping.ExecutableId = executable;
+            yield return mapping;
         }
     }
 

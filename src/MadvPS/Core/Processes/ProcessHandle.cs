@@ -13,6 +13,7 @@ internal sealed class ProcessHandle : IDisposable
 {
     private readonly object _freezeLock = new();
     private bool _frozenByUs;
+    private FreezeGuard? _guard;
 
     private ProcessHandle(SafePidfdHandle pidfd, ProcessStat stat)
     {
@@ -101,37 +102,122 @@ internal sealed class ProcessHandle : IDisposable
     }
 
     /// <summary>
-    /// Stops the process with SIGSTOP until <see cref="Resume"/> or Dispose, so that its address
-    /// space cannot change between reading its mappings and advising them. A process that was
-    /// already stopped is left as it is, and stays stopped afterwards.
+    /// Stops the process with SIGSTOP through the pidfd until <see cref="Resume"/> or Dispose, so
+    /// that its address space cannot change between the check of its mappings and the advice,
+    /// then waits until every thread in /proc/PID/task shows stopped (T or t). A process that was
+    /// already stopped is left as it is, and stays stopped afterwards; the calling process itself
+    /// is never stopped. Before the stop a guard is armed that resumes the process after
+    /// <see cref="FreezeRequest.MaxLength"/>, on SIGTERM, SIGHUP or SIGQUIT to this process, and
+    /// (through a guardian process) when this process dies.
     /// </summary>
-    public void Freeze()
+    /// <returns>Frozen is false, naming a thread and its state, when some thread did not stop
+    /// by the deadline: a process waiting in vfork (state D) does not stop until its child execs.</returns>
+    public FreezeOutcome Freeze(FreezeRequest request)
     {
+        if (IsSelf)
+        {
+            return new FreezeOutcome(false, false, true, null, null);
+        }
+
         lock (_freezeLock)
         {
-            ProcessStat? now = ProcessStat.TryRead(ProcessId);
-            if (now is null || now.Value.IsStopped || IsSelf)
+            if (_frozenByUs)
             {
-                return;
+                return WaitForEveryThread(request.StopDeadline, alreadyStopped: false);
             }
 
-            Libc.PidfdSendSignal(Pidfd, Libc.SIGSTOP);
+            ProcessStat? now = ProcessStat.TryRead(ProcessId);
+            if (now is null)
+            {
+                throw new ProcessAccessException(ProcessAccessFailure.Exited, ProcessId, $"Process {ProcessId} has exited.");
+            }
+
+            if (now.Value.IsStopped)
+            {
+                return WaitForEveryThread(TimeSpan.Zero, alreadyStopped: true);
+            }
+
+            _guard = FreezeGuard.Arm(Resume, request.MaxLength, ProcessId, Stat.StartTime);
+            try
+            {
+                Libc.PidfdSendSignal(Pidfd, Libc.SIGSTOP);
+            }
+            catch (LinuxErrorException e) when (e.Errno == Errno.ESRCH)
+            {
+                _guard.Dispose();
+                _guard = null;
+                throw new ProcessAccessException(ProcessAccessFailure.Exited, ProcessId, $"Process {ProcessId} has exited.", e);
+            }
+            catch
+            {
+                _guard.Dispose();
+                _guard = null;
+                throw;
+            }
+
             _frozenByUs = true;
         }
 
-        // SIGSTOP is delivered asynchronously: wait until the kernel shows the process stopped.
+        return WaitForEveryThread(request.StopDeadline, alreadyStopped: false);
+    }
+
+    // SIGSTOP is delivered asynchronously, thread by thread: wait until the kernel shows every
+    // thread stopped, or the deadline passes.
+    private FreezeOutcome WaitForEveryThread(TimeSpan deadline, bool alreadyStopped)
+    {
         var clock = Stopwatch.StartNew();
-        while (clock.ElapsedMilliseconds < 1000)
+        while (true)
         {
-            // Resume (a stop of the pipeline, from another thread) ends the wait: the SIGCONT it
-            // sent means the process will not show as stopped.
-            if (!IsFrozenByUs || ProcessStat.TryRead(ProcessId) is not ProcessStat state || state.IsStopped)
+            (int Thread, char State)? running = FirstRunningThread();
+            if (running is null)
             {
-                return;
+                return new FreezeOutcome(alreadyStopped || IsFrozenByUs, alreadyStopped, false, null, null);
+            }
+
+            // Resume (a stop of the pipeline, or the freeze's bound, from another thread) ends the wait.
+            if ((!alreadyStopped && !IsFrozenByUs) || clock.Elapsed >= deadline)
+            {
+                return new FreezeOutcome(false, alreadyStopped, false, running.Value.Thread, running.Value.State);
             }
 
             Thread.Sleep(1);
         }
+    }
+
+    /// <summary>The first thread of the process whose state is not stopped (T, t), or null when all are.</summary>
+    internal (int Thread, char State)? FirstRunningThread()
+    {
+        string[] tasks;
+        try
+        {
+            tasks = System.IO.Directory.GetDirectories($"/proc/{ProcessId}/task");
+        }
+        catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException)
+        {
+            throw new ProcessAccessException(ProcessAccessFailure.Exited, ProcessId, $"Process {ProcessId} has exited.", e);
+        }
+
+        foreach (string task in tasks)
+        {
+            string text;
+            try
+            {
+                text = System.IO.File.ReadAllText($"{task}/stat");
+            }
+            catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException)
+            {
+                continue; // The thread has exited.
+            }
+
+            int close = text.LastIndexOf(')');
+            char state = close >= 0 && close + 2 < text.Length ? text[close + 2] : '?';
+            if (state is not ('T' or 't'))
+            {
+                return (int.Parse(System.IO.Path.GetFileName(task), System.Globalization.CultureInfo.InvariantCulture), state);
+            }
+        }
+
+        return null;
     }
 
     public bool IsFrozenByUs
@@ -157,6 +243,11 @@ internal sealed class ProcessHandle : IDisposable
             catch (LinuxErrorException e) when (e.Errno == Errno.ESRCH)
             {
                 // Gone: nothing to resume.
+            }
+            finally
+            {
+                _guard?.Dispose();
+                _guard = null;
             }
         }
     }

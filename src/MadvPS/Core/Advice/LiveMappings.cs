@@ -1,0 +1,188 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace MadvPS.Core;
+
+/// <summary>One VMA as the kernel shows it now.</summary>
+internal readonly record struct LiveVma(ulong Start, ulong End, string Permissions, ulong Offset, string Device, ulong Inode, string Path);
+
+/// <summary>
+/// What a piped object says its mapping was when it was read. Each field is null when the object
+/// did not carry it (a hand-made object or a CSV row): only the fields it carries are compared,
+/// and an object with none is checked for being mapped only.
+/// </summary>
+internal sealed record MappingIdentity(string? Permissions, string? Device, ulong? Inode, ulong? Offset, string? Path)
+{
+    public bool IsEmpty => Permissions is null && Device is null && Inode is null && Offset is null && Path is null;
+}
+
+/// <summary>
+/// Checks ranges against the address space as it is now, just before the calls that carry them:
+/// each range is cut into the parts that lie in a VMA that still has the identity read, which are
+/// sent, and the rest (holes, other mappings), which is reported and never sent.
+/// </summary>
+internal static class LiveMappings
+{
+    /// <summary>
+    /// Splits <paramref name="range"/> over <paramref name="vmas"/> (sorted by start, not
+    /// overlapping, as maps lists them): sets its Pieces to the parts still as read, and its
+    /// Changed to what differs for the rest (null when nothing does).
+    /// </summary>
+    public static void Check(PlannedRange range, IReadOnlyList<LiveVma> vmas)
+    {
+        ulong start = range.Start;
+        ulong end = range.Start + (ulong)range.Length;
+        int first = FirstEndingAfter(vmas, start);
+
+        // The common case, with nothing to allocate: one VMA holds the whole range, as it was read.
+        if (first < vmas.Count && vmas[first].Start <= start && vmas[first].End >= end && Same(range, vmas[first], start))
+        {
+            range.Pieces = null;
+            range.Changed = null;
+            range.ChangedBytes = 0;
+            return;
+        }
+
+        var pieces = new List<AdviceRange>(1);
+        var changes = new List<string>();
+        long changedBytes = 0;
+        ulong at = start;
+        for (int i = first; i < vmas.Count && at < end; i++)
+        {
+            LiveVma vma = vmas[i];
+            if (vma.Start >= end)
+            {
+                break;
+            }
+
+            if (vma.Start > at)
+            {
+                changes.Add($"{at:x}-{vma.Start:x} is not mapped any more");
+                changedBytes += (long)(vma.Start - at);
+                at = vma.Start;
+            }
+
+            ulong pieceEnd = Math.Min(end, vma.End);
+            string? difference = Same(range, vma, at) ? null : Differs(range, vma, at);
+            if (difference is null)
+            {
+                pieces.Add(new AdviceRange(at, (long)(pieceEnd - at)));
+            }
+            else
+            {
+                changes.Add($"{at:x}-{pieceEnd:x} is {difference}");
+                changedBytes += (long)(pieceEnd - at);
+            }
+
+            at = pieceEnd;
+        }
+
+        if (at < end)
+        {
+            changes.Add($"{at:x}-{end:x} is not mapped any more");
+            changedBytes += (long)(end - at);
+        }
+
+        range.Pieces = pieces;
+        range.ChangedBytes = changedBytes;
+        range.Changed = changes.Count == 0 ? null : string.Join("; ", changes);
+    }
+
+    // Whether the VMA now at address has the identity read (the fields the object carried).
+    private static bool Same(PlannedRange range, in LiveVma vma, ulong address)
+    {
+        MappingIdentity? was = range.Identity;
+        if (was is null)
+        {
+            return true;
+        }
+
+        return (was.Path is null || string.Equals(was.Path, vma.Path, StringComparison.Ordinal))
+            && (was.Device is null || string.Equals(was.Device, vma.Device, StringComparison.OrdinalIgnoreCase))
+            && (was.Inode is not ulong inode || inode == vma.Inode)
+            && (was.Permissions is null || string.Equals(was.Permissions, vma.Permissions, StringComparison.Ordinal))
+            && (was.Offset is not ulong offset || vma.Inode == 0 || offset + (address - range.Start) == vma.Offset + (address - vma.Start));
+    }
+
+    // What differs between the identity read and the VMA now at address, or null.
+    private static string? Differs(PlannedRange range, LiveVma vma, ulong address)
+    {
+        MappingIdentity? was = range.Identity;
+        if (was is null || was.IsEmpty)
+        {
+            return null;
+        }
+
+        var now = new List<string>();
+        var then = new List<string>();
+        if (was.Path is not null && !string.Equals(was.Path, vma.Path, StringComparison.Ordinal))
+        {
+            now.Add(Name(vma.Path));
+            then.Add(Name(was.Path));
+        }
+
+        if (was.Device is not null && !string.Equals(was.Device, vma.Device, StringComparison.OrdinalIgnoreCase))
+        {
+            now.Add($"device {vma.Device}");
+            then.Add($"device {was.Device}");
+        }
+
+        if (was.Inode is ulong inode && inode != vma.Inode)
+        {
+            now.Add($"inode {vma.Inode}");
+            then.Add($"inode {inode}");
+        }
+
+        if (was.Permissions is not null && !string.Equals(was.Permissions, vma.Permissions, StringComparison.Ordinal))
+        {
+            now.Add(vma.Permissions);
+            then.Add(was.Permissions);
+        }
+
+        // The same file mapped again at another offset: the page at this address is another one.
+        if (was.Offset is ulong offset && offset + (address - range.Start) != vma.Offset + (address - vma.Start) && vma.Inode != 0)
+        {
+            now.Add($"offset {vma.Offset + (address - vma.Start):x}");
+            then.Add($"offset {offset + (address - range.Start):x}");
+        }
+
+        return now.Count == 0 ? null : $"now {string.Join(", ", now)}, was {string.Join(", ", then)}";
+    }
+
+    private static string Name(string path) => path.Length == 0 ? "anonymous memory" : path;
+
+    // Binary search: the first VMA whose end is after address.
+    private static int FirstEndingAfter(IReadOnlyList<LiveVma> vmas, ulong address)
+    {
+        int low = 0;
+        int high = vmas.Count;
+        while (low < high)
+        {
+            int middle = (low + high) >>> 1;
+            if (vmas[middle].End <= address)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
+    }
+
+    /// <summary>The VMAs of the process now, from one read of /proc/PID/maps.</summary>
+    public static List<LiveVma> Read(ProcessStat process)
+    {
+        var vmas = new List<LiveVma>();
+        foreach (SmapsEntry entry in MappingReader.ReadMapsEntries(process))
+        {
+            vmas.Add(new LiveVma(entry.Start, entry.End, entry.Permissions, entry.Offset, entry.Device, entry.Inode, entry.Path));
+        }
+
+        return vmas;
+    }
+}

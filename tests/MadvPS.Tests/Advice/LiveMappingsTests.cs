@@ -1,0 +1,78 @@
+using System.Collections.Generic;
+using MadvPS.Core;
+using Xunit;
+
+namespace MadvPS.Tests;
+
+/// <summary>The split of a range over the live VMAs: what is still as read is sent, the rest reported.</summary>
+public class LiveMappingsTests
+{
+    private static readonly MappingIdentity s_fileA = new("r--p", "fd:01", 3, 0, "/srv/a.bin");
+
+    private static PlannedRange Range(ulong start, long length, MappingIdentity? identity) =>
+        new() { Start = start, Length = length, Identity = identity };
+
+    [Fact]
+    public void ARangeStillAsReadIsSentWhole()
+    {
+        var range = Range(0x10000, 0x4000, s_fileA);
+        LiveMappings.Check(range, new List<LiveVma> { new(0x10000, 0x14000, "r--p", 0, "fd:01", 3, "/srv/a.bin") });
+        Assert.Null(range.Changed);
+        Assert.Null(range.Pieces); // null: sent as it is, whole
+        Assert.Equal(0, range.ChangedBytes);
+    }
+
+    [Fact]
+    public void AnotherFileAtTheSameAddressIsNotSentAndNamed()
+    {
+        var range = Range(0x10000, 0x4000, s_fileA);
+        LiveMappings.Check(range, new List<LiveVma> { new(0x10000, 0x14000, "r--p", 0, "fd:01", 7, "/srv/b.bin") });
+        Assert.Empty(range.Pieces!);
+        Assert.Equal(0x4000, range.ChangedBytes);
+        Assert.Contains("now /srv/b.bin, inode 7, was /srv/a.bin, inode 3", range.Changed);
+    }
+
+    [Fact]
+    public void AHoleAndAnotherMappingAreCutOutAndTheRestIsSent()
+    {
+        // [0x10000,0x12000) as read, [0x12000,0x13000) a hole, [0x13000,0x14000) anonymous now.
+        var range = Range(0x10000, 0x4000, s_fileA);
+        LiveMappings.Check(range, new List<LiveVma>
+        {
+            new LiveVma(0x10000, 0x12000, "r--p", 0, "fd:01", 3, "/srv/a.bin"),
+            new(0x13000, 0x20000, "rw-p", 0, "00:00", 0, ""),
+        });
+        Assert.Equal(new[] { new AdviceRange(0x10000, 0x2000) }, range.Pieces);
+        Assert.Equal(0x2000, range.ChangedBytes);
+        Assert.Contains("12000-13000 is not mapped any more", range.Changed);
+        Assert.Contains("13000-14000 is now anonymous memory", range.Changed);
+    }
+
+    [Fact]
+    public void TheSameFileAtAnotherOffsetIsAnotherPage()
+    {
+        var range = Range(0x10000, 0x1000, s_fileA);
+        LiveMappings.Check(range, new List<LiveVma> { new(0x10000, 0x11000, "r--p", 0x5000, "fd:01", 3, "/srv/a.bin") });
+        Assert.Empty(range.Pieces!);
+        Assert.Contains("offset 5000", range.Changed);
+    }
+
+    [Fact]
+    public void WithoutIdentityOnlyBeingMappedIsChecked()
+    {
+        var range = Range(0x10000, 0x3000, identity: null);
+        LiveMappings.Check(range, new List<LiveVma> { new(0x11000, 0x12000, "rw-p", 0, "00:00", 0, "") });
+        Assert.Equal(new[] { new AdviceRange(0x11000, 0x1000) }, range.Pieces);
+        Assert.Equal(0x2000, range.ChangedBytes);
+    }
+
+    [Fact]
+    public void NothingMappedAnyMoreIsReportedWhole()
+    {
+        var range = Range(0x10000, 0x3000, s_fileA);
+        LiveMappings.Check(range, new List<LiveVma>());
+        Assert.Empty(range.Pieces!);
+        Assert.Equal(0x3000, range.ChangedBytes);
+        Assert.Contains("10000-13000 is not mapped any more", range.Changed);
+    }
+}
