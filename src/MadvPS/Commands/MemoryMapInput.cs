@@ -50,6 +50,13 @@ internal static class MemoryMapInput
     /// <exception cref="InvalidCastException">A property the type needs is missing or unreadable.</exception>
     public static bool Add(MemoryMapBuilder builder, PSObject input)
     {
+        if (input.BaseObject is MemoryMapping live)
+        {
+            // Read on this host (a live object); the direct path of the 60,000-mapping case.
+            builder.AddMapping(new MapProcessKey("", live.ProcessId, live.ProcessStartTime, live.BootId), live.ProcessName, FromLive(live));
+            return true;
+        }
+
         string? type = Recognize(input);
         if (type is null)
         {
@@ -144,11 +151,6 @@ internal static class MemoryMapInput
 
     private static MapRegion Region(PSObject input, bool access)
     {
-        if (input.BaseObject is MemoryMapping live)
-        {
-            return FromLive(live);
-        }
-
         MapRegion region = Bounds(input, new MapRegion());
         region.Permissions = Text(input, "Permissions");
         region.Flags = Text(input, "VmFlags");
