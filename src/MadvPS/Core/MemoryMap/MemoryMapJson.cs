@@ -225,15 +225,17 @@ internal static class MemoryMapJson
 
         var ordered = rows.OrderByDescending(p => p.Value.Resident + p.Value.Swapped).ThenBy(p => p.Key, StringComparer.Ordinal).ToList();
         w.WriteStartArray("backings");
-        for (int i = 0; i < ordered.Count && i < BackingsShown; i++)
+        // One row more rather than a row of "1 other backing".
+        int shown = ordered.Count == BackingsShown + 1 ? ordered.Count : BackingsShown;
+        for (int i = 0; i < ordered.Count && i < shown; i++)
         {
             var (kind, resident, swapped, idle, count) = ordered[i].Value;
             Backing(w, ordered[i].Key, kind.ToString(), resident, swapped, idle, count, 1);
         }
 
-        if (ordered.Count > BackingsShown)
+        if (ordered.Count > shown)
         {
-            var rest = ordered.Skip(BackingsShown).ToList();
+            var rest = ordered.Skip(shown).ToList();
             Backing(w, $"{rest.Count} other backings", "Special", rest.Sum(p => p.Value.Resident), rest.Sum(p => p.Value.Swapped),
                 rest.Sum(p => p.Value.Idle), rest.Sum(p => p.Value.Count), rest.Count);
         }
