@@ -21,6 +21,8 @@ internal sealed class MapBlock
     public long Pss { get; set; }
     public long Swap { get; set; }
     public bool FromPages { get; set; }
+    /// <summary>The block holds mappings of several kinds (it takes the kind of most of its bytes).</summary>
+    public bool MixedKinds { get; set; }
     public string Permissions { get; set; } = "";
     public string Flags { get; set; } = "";
     /// <summary>The first distinct paths of the members (at most <see cref="BlockAggregator.PathsShown"/>).</summary>
@@ -46,7 +48,7 @@ internal static class BlockAggregator
     {
         if (regions.Count <= maxBlocks)
         {
-            return Merge(regions, 0, byKind: true);
+            return Merge(regions, 0, byKind: true, maxBlocks);
         }
 
         long[] sizes = new long[regions.Count];
@@ -58,7 +60,7 @@ internal static class BlockAggregator
         Array.Sort(sizes);
         foreach (bool byKind in new[] { true, false })
         {
-            if (Count(regions, long.MaxValue, byKind) > maxBlocks)
+            if (Count(regions, long.MaxValue, byKind, maxBlocks) > maxBlocks)
             {
                 continue;
             }
@@ -70,7 +72,7 @@ internal static class BlockAggregator
             {
                 int mid = (lo + hi) / 2;
                 long threshold = sizes[mid] + 1;
-                if (Count(regions, threshold, byKind) <= maxBlocks)
+                if (Count(regions, threshold, byKind, maxBlocks) <= maxBlocks)
                 {
                     best = threshold;
                     hi = mid - 1;
@@ -81,24 +83,34 @@ internal static class BlockAggregator
                 }
             }
 
-            return Merge(regions, best, byKind);
+            return Merge(regions, best, byKind, maxBlocks);
         }
 
-        return Merge(regions, long.MaxValue, byKind: false);
+        return Merge(regions, long.MaxValue, byKind: false, maxBlocks);
     }
 
     private static bool Joins(MapRegion previous, MapRegion next, long threshold, bool byKind) =>
         previous.Size < threshold && next.Size < threshold && (!byKind || Class(previous.Kind) == Class(next.Kind));
 
-    private static int Count(IReadOnlyList<MapRegion> regions, long threshold, bool byKind)
+    /// <summary>
+    /// Mappings of mixed kinds merge at most this many to a block (about half the limit in blocks
+    /// for them all), so that the blocks still show where in the address space each kind is.
+    /// </summary>
+    private static int MixedGroup(int count, int maxBlocks) => Math.Max(2, (int)Math.Ceiling(count * 2.0 / maxBlocks));
+
+    private static int Count(IReadOnlyList<MapRegion> regions, long threshold, bool byKind, int maxBlocks)
     {
-        int count = regions.Count == 0 ? 0 : 1;
+        int limit = byKind ? int.MaxValue : MixedGroup(regions.Count, maxBlocks);
+        int count = regions.Count == 0 ? 0 : 1, members = 1;
         for (int i = 1; i < regions.Count; i++)
         {
-            if (!Joins(regions[i - 1], regions[i], threshold, byKind))
+            if (!Joins(regions[i - 1], regions[i], threshold, byKind) || members >= limit)
             {
                 count++;
+                members = 0;
             }
+
+            members++;
         }
 
         return count;
@@ -115,8 +127,9 @@ internal static class BlockAggregator
         _ => "special",
     };
 
-    private static List<MapBlock> Merge(IReadOnlyList<MapRegion> regions, long threshold, bool byKind)
+    private static List<MapBlock> Merge(IReadOnlyList<MapRegion> regions, long threshold, bool byKind, int maxBlocks)
     {
+        int limit = byKind ? int.MaxValue : MixedGroup(regions.Count, maxBlocks);
         var blocks = new List<MapBlock>();
         MapBlock? block = null;
         var paths = new HashSet<string>(StringComparer.Ordinal);
@@ -124,7 +137,7 @@ internal static class BlockAggregator
         for (int i = 0; i < regions.Count; i++)
         {
             MapRegion region = regions[i];
-            if (block is null || !Joins(regions[i - 1], region, threshold, byKind))
+            if (block is null || !Joins(regions[i - 1], region, threshold, byKind) || block.Count >= limit)
             {
                 Finish(block, kindBytes);
                 block = new MapBlock { Start = region.Start, Kind = region.Kind, Permissions = region.Permissions, Flags = region.Flags };
@@ -195,6 +208,7 @@ internal static class BlockAggregator
             return;
         }
 
+        block.MixedKinds = true;
         long most = -1;
         foreach ((MappingKind kind, long bytes) in kindBytes)
         {

@@ -175,7 +175,7 @@
     var c = KIND[cls(b.k)];
     var lines = [];
     if (b.p) { lines.push(b.p.join('\n') + (b.q > b.p.length ? '\n\u2026 and ' + (b.q - b.p.length) + ' more paths' : '')); }
-    lines.push(b.s + '-' + b.e + '  ' + b.k + (b.n > 1 ? ', ' + b.n + ' mappings merged' : ''));
+    lines.push(b.s + '-' + b.e + '  ' + b.k + (b.c ? ' and other kinds' : '') + (b.n > 1 ? ', ' + b.n + ' mappings merged' : ''));
     lines.push('Size ' + exact(b.z));
     lines.push('Resident ' + bytes(b.r) + ' (' + pct(b.r, b.z) + '), swapped ' + bytes(b.w) + ', not in memory ' + bytes(b.a) +
       (b.i >= 0 ? ', idle ' + bytes(b.i) : '') + (b.g ? ' (from page data)' : ''));

@@ -147,7 +147,7 @@ internal static class MemoryMapJson
     }
 
     // One compact object per block: s start, e end, z size, k kind, n mappings held, r resident,
-    // w swapped, a absent, i idle (-1 unmeasured), x rss, y pss, v smaps swap, g page data, m perms,
+    // w swapped, a absent, i idle (-1 unmeasured), x rss, y pss, v smaps swap, g page data, c mixed kinds, m perms,
     // f flags, p first paths, q distinct paths.
     private static void WriteBlocks(Utf8JsonWriter w, List<MapBlock> blocks)
     {
@@ -170,6 +170,11 @@ internal static class MemoryMapJson
             if (b.FromPages)
             {
                 w.WriteNumber("g", 1);
+            }
+
+            if (b.MixedKinds)
+            {
+                w.WriteNumber("c", 1);
             }
 
             if (b.Permissions.Length > 0)
