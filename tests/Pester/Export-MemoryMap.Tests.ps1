@@ -139,6 +139,16 @@ Describe 'Export-MemoryMap in a browser' {
         ($t | Where-Object { $_ -match '^window 2: ' }) | Should -Not -BeNullOrEmpty
     }
 
+    It 'draws the same page from CSV rows (Export-Csv -IncludeTypeInformation) as from live mappings' {
+        $csv = Join-Path $dir 'mappings.csv'
+        $mappings | Export-Csv -LiteralPath $csv -IncludeTypeInformation
+        $live = Join-Path $dir 'csv-live.html'
+        $fromCsv = Join-Path $dir 'csv.html'
+        $mappings | Export-MemoryMap -Path $live
+        Import-Csv -LiteralPath $csv | Export-MemoryMap -Path $fromCsv
+        WithoutTimestamp $fromCsv | Should -BeExactly (WithoutTimestamp $live)
+    }
+
     It 'draws one section per host, with a sortable summary table' {
         $a = @(Deserialized $mappings) | ForEach-Object { $_ | Add-Member -NotePropertyName PSComputerName -NotePropertyValue 'alpha' -PassThru }
         $b = @(Deserialized $mappings) | ForEach-Object { $_ | Add-Member -NotePropertyName PSComputerName -NotePropertyValue 'beta' -PassThru }

@@ -93,7 +93,7 @@ public sealed class ExportMemoryMapCommand : PSCmdlet
             {
                 string type = InputObject.TypeNames.Count > 0 ? InputObject.TypeNames[0] : InputObject.BaseObject.GetType().FullName ?? "object";
                 WriteError(new ErrorRecord(
-                    new ArgumentException($"Export-MemoryMap cannot draw a {type}. It draws the output of MadvPS's cmdlets: MadvPS.{string.Join(", MadvPS.", MemoryMapInput.Drawn)}, live or deserialized; this object is left out and the rest is drawn."),
+                    new ArgumentException($"Export-MemoryMap cannot draw a {type}: it draws MadvPS's {string.Join(", ", MemoryMapInput.Drawn)} objects, live or deserialized. This one is left out; the rest is drawn."),
                     "InputNotDrawable", ErrorCategory.InvalidType, InputObject));
             }
         }
