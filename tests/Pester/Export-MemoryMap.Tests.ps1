@@ -149,6 +149,17 @@ Describe 'Export-MemoryMap in a browser' {
         WithoutTimestamp $fromCsv | Should -BeExactly (WithoutTimestamp $live)
     }
 
+    It 'draws a ReclaimResult (issue 17) before and after' {
+        $r = [pscustomobject]@{ PSTypeName = 'MadvPS.ReclaimResult'; ProcessId = $target.Id; ProcessName = 'dotnet'
+            RssBefore = [long]40MB; RssAfter = [long]10MB; SwapBefore = [long]0; SwapAfter = [long]30MB; BytesAdvised = [long]30MB; BytesRefaulted = [long]1MB }
+        $p = Join-Path $dir 'reclaim.html'
+        @($mappings) + @($r) | Export-MemoryMap -Path $p
+        $dom = (Invoke-HeadlessBrowser -Path $p).Dom
+        $dom | Should -Match '>ReclaimResult<'
+        (Titles $dom) | Should -Contain "Rss after: 10 MiB ($(10MB) bytes)"
+        (Titles $dom) | Should -Contain "Swap after: 30 MiB ($(30MB) bytes)"
+    }
+
     It 'draws one section per host, with a sortable summary table' {
         $a = @(Deserialized $mappings) | ForEach-Object { $_ | Add-Member -NotePropertyName PSComputerName -NotePropertyValue 'alpha' -PassThru }
         $b = @(Deserialized $mappings) | ForEach-Object { $_ | Add-Member -NotePropertyName PSComputerName -NotePropertyValue 'beta' -PassThru }
@@ -301,7 +312,12 @@ Describe 'A process with 60,000 mappings' {
         $p = Join-Path $dir 'many.html'
         $count = @(Get-Content "/proc/$($many.Id)/maps").Count
         $count | Should -BeGreaterOrEqual 60000
-        Get-MemoryMapping -Id $many.Id | Export-MemoryMap -Path $p
+        # In a runspace of its own, to see the progress records a large input gets.
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$env:MADVPS_MODULE'; Get-MemoryMapping -Id $($many.Id) | Export-MemoryMap -Path '$p'").Invoke()
+        $ps.HadErrors | Should -BeFalse
+        @($ps.Streams.Progress | Where-Object Activity -EQ 'Export-MemoryMap').Count | Should -BeGreaterThan 1
+        $ps.Dispose()
         (Get-Item $p).Length | Should -BeLessOrEqual 2MB
         $load = Invoke-HeadlessBrowser -Path $p
         $load.Console -match 'Uncaught' | Should -BeNullOrEmpty

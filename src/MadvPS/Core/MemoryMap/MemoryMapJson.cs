@@ -287,7 +287,8 @@ internal static class MemoryMapJson
             w.WriteString("s", Display.Address(b.Start));
             w.WriteString("e", Display.Address(b.End));
             w.WriteString("k", b.Kind.ToString());
-            w.WriteString("label", Clean(b.Paths.Count > 0 ? b.Paths[0] : b.Kind.ToString()));
+            // Unnamed memory is told apart by its address.
+            w.WriteString("label", Clean(b.Paths.Count > 0 ? b.Paths[0] : $"{BackingOf(new MapRegion { Kind = b.Kind })} at {Display.Address(b.Start)}"));
             w.WriteNumber("n", b.Count);
             w.WriteNumber("x", b.Rss);
             w.WriteNumber("i", b.Idle);
