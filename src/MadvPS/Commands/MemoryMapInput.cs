@@ -176,9 +176,20 @@ internal static class MemoryMapInput
     {
         var region = new MapRegion
         {
-            Start = m.Start, End = m.End, Size = m.Size, Kind = m.Kind, Path = m.Path, Permissions = m.Permissions,
-            Flags = m.VmFlags.ToString(), Rss = m.Rss, Pss = m.Pss, Swap = m.Swap, Anonymous = m.Anonymous,
-            PrivateBytes = m.PrivateClean + m.PrivateDirty, SharedBytes = m.SharedClean + m.SharedDirty, Referenced = m.Referenced,
+            Start = m.Start,
+            End = m.End,
+            Size = m.Size,
+            Kind = m.Kind,
+            Path = m.Path,
+            Permissions = m.Permissions,
+            Flags = m.VmFlags.ToString(),
+            Rss = m.Rss,
+            Pss = m.Pss,
+            Swap = m.Swap,
+            Anonymous = m.Anonymous,
+            PrivateBytes = m.PrivateClean + m.PrivateDirty,
+            SharedBytes = m.SharedClean + m.SharedDirty,
+            Referenced = m.Referenced,
         };
         if (m is MemoryAccess a)
         {
