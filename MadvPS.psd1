@@ -9,7 +9,7 @@
     Description          = 'Inspect and advise the memory of running Linux processes: /proc/PID/smaps as typed objects, and process_madvise(2) (PageOut, Cold, WillNeed, Collapse...) from the pipeline.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    CmdletsToExport      = @('Get-MemoryMapping', 'Invoke-MemoryAdvice', 'Set-ProcessMadvise', 'Get-MemoryAdviceSupport', 'Measure-MemoryAccess', 'Get-FileCache', 'Invoke-FileAdvice', 'Get-MemoryPage', 'Format-MemorySize', 'Invoke-MemoryReclaim')
+    CmdletsToExport      = @('Get-MemoryMapping', 'Invoke-MemoryAdvice', 'Set-ProcessMadvise', 'Get-MemoryAdviceSupport', 'Measure-MemoryAccess', 'Get-FileCache', 'Invoke-FileAdvice', 'Get-MemoryPage', 'Format-MemorySize', 'Invoke-MemoryReclaim', 'Export-MemoryMap')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

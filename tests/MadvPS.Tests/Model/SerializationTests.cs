@@ -35,7 +35,8 @@ public class SerializationTests
             .SelectMany(t => t.GetCustomAttributes<OutputTypeAttribute>())
             .SelectMany(a => a.Type)
             .Select(n => n.Type)
-            .Where(t => t.Namespace == "MadvPS")
+            // The module's own types; Export-MemoryMap's FileInfo (-PassThru) is PowerShell's.
+            .Where(t => t.Assembly == typeof(MemoryMapping).Assembly)
             .Distinct();
 
     [Fact]
