@@ -18,6 +18,10 @@ internal static class ErrorRecords
         ProcessAccessFailure.PermissionDenied => new ErrorRecord(e, "ProcessAccessDenied", ErrorCategory.PermissionDenied, target ?? e.ProcessId),
         ProcessAccessFailure.Exited => new ErrorRecord(e, "ProcessExited", ErrorCategory.ObjectNotFound, target ?? e.ProcessId),
         ProcessAccessFailure.IdentityChanged => new ErrorRecord(e, "ProcessIdentityMismatch", ErrorCategory.InvalidData, target ?? e.ProcessId),
+        ProcessAccessFailure.KernelThread => new ErrorRecord(e, "ProcessIsKernelThread", ErrorCategory.InvalidOperation, target ?? e.ProcessId),
+        ProcessAccessFailure.Zombie => new ErrorRecord(e, "ProcessIsZombie", ErrorCategory.ObjectNotFound, target ?? e.ProcessId),
+        ProcessAccessFailure.OtherPidNamespace => new ErrorRecord(e, "ProcessInOtherPidNamespace", ErrorCategory.InvalidData, target ?? e.ProcessId),
+        ProcessAccessFailure.SystemError => new ErrorRecord(e, "ProcessOpenFailed", CategoryOf(e.Errno), target ?? e.ProcessId),
         _ => throw new ArgumentOutOfRangeException(nameof(e)),
     };
 
@@ -53,7 +57,7 @@ internal static class ErrorRecords
     public static string ExplainProcess(MemoryAdvice advice, int processId, int errno) => (Errno)errno switch
     {
         Errno.EPERM => $"Advising process {processId} needs CAP_SYS_NICE: run as root, or give the capability to pwsh (for example AmbientCapabilities=CAP_SYS_NICE in a systemd unit).",
-        Errno.EACCES => $"The kernel's ptrace access check (PTRACE_MODE_READ) on process {processId} failed: the caller must be able to read it (same user and a dumpable process, or CAP_SYS_PTRACE).",
+        Errno.EACCES => $"The kernel's ptrace access check (PTRACE_MODE_READ) on process {processId} failed: {KernelInfo.PtraceDenial(processId)}.",
         Errno.EINVAL => $"The kernel refused {advice} for process {processId}. On Linux {KernelInfo.Version} another process may receive only {string.Join(", ", AdviceFacts.AllowedForOtherProcesses(KernelInfo.Version))}; see Get-MemoryAdviceSupport.",
         Errno.ESRCH => $"Process {processId} has exited.",
         Errno.ENOSYS => "This kernel has no process_madvise: it needs Linux 5.10 or later built with CONFIG_ADVISE_SYSCALLS.",

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Management.Automation;
 using MadvPS.Core;
 
@@ -10,25 +9,9 @@ namespace MadvPS.Commands;
 [Cmdlet(VerbsCommon.Get, "MemoryMapping", DefaultParameterSetName = ProcessSelector.IdSet)]
 [OutputType(typeof(MemoryMapping), ParameterSetName = new[] { ProcessSelector.IdSet, ProcessSelector.NameSet, ProcessSelector.InputObjectSet })]
 [OutputType(typeof(ProcessMemory))]
-public sealed class GetMemoryMappingCommand : PSCmdlet
+public sealed class GetMemoryMappingCommand : ProcessCommandBase
 {
     private WildcardPattern[]? _pathPatterns;
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSelector.IdSet)]
-    [Alias("ProcessId", "PID")]
-    [ValidateRange(1, int.MaxValue)]
-    [ArgumentCompleter(typeof(ProcessIdCompleter))]
-    public int[] Id { get; set; } = Array.Empty<int>();
-
-    [Parameter(Mandatory = true, ParameterSetName = ProcessSelector.NameSet)]
-    [Alias("ProcessName")]
-    [ValidateNotNullOrEmpty]
-    [SupportsWildcards]
-    [ArgumentCompleter(typeof(ProcessNameCompleter))]
-    public string[] Name { get; set; } = Array.Empty<string>();
-
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ProcessSelector.InputObjectSet)]
-    public Process[] InputObject { get; set; } = Array.Empty<Process>();
 
     /// <summary>Only mappings whose path matches one of these wildcard patterns.</summary>
     [Parameter]
@@ -64,22 +47,41 @@ public sealed class GetMemoryMappingCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach ((int id, object target, bool foundByName) in ProcessSelector.Selected(this, Id, Name, InputObject))
+        foreach ((ProcessTarget process, object input, bool foundByName) in ProcessSelector.Selected(this))
         {
-            Read(id, target, foundByName);
+            Read(process, input, foundByName);
         }
     }
 
-    private void Read(int processId, object target, bool foundByName = false)
+    private void Read(ProcessTarget process, object target, bool foundByName = false)
     {
+        int processId = process.ProcessId;
         try
         {
-            ProcessStat stat = MappingReader.Describe(processId);
+            ProcessStat stat = process.Stat;
             string name = ProcessNames.Resolve(processId, stat.Command);
+            if (stat.IsZombie)
+            {
+                throw ProcessLookup.Zombie(stat, name);
+            }
+
+            if (stat.IsKernelThread)
+            {
+                // No address space: nothing to list, as for Get-Process's threads.
+                WriteVerbose($"Process {processId} ({name}) is a kernel thread: it has no mappings.");
+                return;
+            }
+
+            if (process.ThreadId is int thread)
+            {
+                WriteVerbose($"{thread} is a thread of process {processId} ({name}): the mappings are the process's, which its threads share.");
+            }
+
             if (Rollup)
             {
                 if (MappingReader.ReadRollup(stat, name) is ProcessMemory totals)
                 {
+                    totals.ThreadId = process.ThreadId;
                     WriteObject(totals);
                 }
 
@@ -90,6 +92,7 @@ public sealed class GetMemoryMappingCommand : PSCmdlet
             {
                 if (Selected(mapping))
                 {
+                    mapping.ThreadId = process.ThreadId;
                     WriteObject(mapping);
                 }
             }
@@ -99,6 +102,10 @@ public sealed class GetMemoryMappingCommand : PSCmdlet
             // Found by name a moment ago and gone before it was read: as with Get-Process, a
             // process that no longer exists is simply not listed.
             WriteVerbose($"Process {processId} exited before its mappings were read.");
+        }
+        catch (ProcessAccessException e) when (foundByName && e.Failure is ProcessAccessFailure.Zombie)
+        {
+            WriteVerbose(e.Message);
         }
         catch (ProcessAccessException e)
         {

@@ -107,11 +107,26 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     {
         AdvicePlan plan = batch.Plan;
         AdviceFact fact = AdviceFacts.Of(Advice);
-        bool self = batch.ProcessId == Environment.ProcessId;
+
+        // A thread's ID means its process: the memory is the process's (and the pwsh's own
+        // threads are the caller itself).
+        ProcessTarget process;
+        try
+        {
+            process = ProcessLookup.Resolve(batch.ProcessId);
+        }
+        catch (ProcessAccessException e)
+        {
+            WriteError(ErrorRecords.ForProcess(e, batch.ProcessId));
+            return;
+        }
+
+        int processId = process.ProcessId;
+        bool self = processId == Environment.ProcessId;
 
         if (!self && !AdviceFacts.AllowedForOtherProcess(Advice, KernelInfo.Version))
         {
-            WriteError(ErrorRecords.AdviceNotAllowedForOtherProcess(Advice, batch.ProcessId, batch.ProcessId));
+            WriteError(ErrorRecords.AdviceNotAllowedForOtherProcess(Advice, processId, batch.ProcessId));
             return;
         }
 
@@ -126,21 +141,25 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         if (self && fact.DestroysData && !Force)
         {
             WriteError(new ErrorRecord(
-                new InvalidOperationException($"{Advice} destroys the contents of the ranges in this PowerShell process ({batch.ProcessId}). Add -Force, and confirm, if that is what you want. Nothing was sent."),
+                new InvalidOperationException($"{Advice} destroys the contents of the ranges in this PowerShell process ({processId}). Add -Force, and confirm, if that is what you want. Nothing was sent."),
                 "DestructiveAdviceNeedsForce", ErrorCategory.InvalidOperation, batch.ProcessId));
             return;
         }
 
-        ProcessHandle handle;
+        ProcessHandle? opened = null;
         try
         {
-            handle = ProcessHandle.Open(batch.ProcessId, batch.StartTime, batch.BootId, batch.ReadOn);
+            opened = ProcessHandle.Open(processId, batch.StartTime, batch.BootId, batch.ReadOn);
+            ProcessLookup.RequireAddressSpace(opened.Stat, ProcessNames.Resolve(processId, opened.Stat.Command));
         }
         catch (ProcessAccessException e)
         {
+            opened?.Dispose();
             WriteError(ErrorRecords.ForProcess(e, batch.ProcessId));
             return;
         }
+
+        ProcessHandle handle = opened;
 
         using (handle)
         {
@@ -176,6 +195,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
             foreach (PlannedRange range in plan.Ranges)
             {
                 AdviceResult result = AdviceResults.For(range, handle.ProcessId, name, Advice);
+                result.ThreadId = process.ThreadId;
                 if (result.Status == AdviceStatus.Failed)
                 {
                     WriteError(AdviceResults.RangeFailed(result, range.Outcome.Errno));

@@ -12,26 +12,10 @@ namespace MadvPS.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "ProcessMadvise", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ProcessSelector.IdSet)]
 [OutputType(typeof(ProcessAdviceResult))]
-public sealed class SetProcessMadviseCommand : PSCmdlet
+public sealed class SetProcessMadviseCommand : ProcessCommandBase
 {
     private volatile bool _stopping;
     private volatile ProcessHandle? _current;
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSelector.IdSet)]
-    [Alias("ProcessId", "PID")]
-    [ValidateRange(1, int.MaxValue)]
-    [ArgumentCompleter(typeof(ProcessIdCompleter))]
-    public int[] Id { get; set; } = Array.Empty<int>();
-
-    [Parameter(Mandatory = true, ParameterSetName = ProcessSelector.NameSet)]
-    [Alias("ProcessName")]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ProcessNameCompleter))]
-    public string[] Name { get; set; } = Array.Empty<string>();
-
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ProcessSelector.InputObjectSet)]
-    public Process[] InputObject { get; set; } = Array.Empty<Process>();
 
     /// <summary>Only the advices the kernel accepts for another process: Cold, PageOut, WillNeed, Collapse.</summary>
     [Parameter(Mandatory = true)]
@@ -48,9 +32,9 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach ((int id, object target, bool foundByName) in ProcessSelector.Selected(this, Id, Name, InputObject))
+        foreach ((ProcessTarget process, object input, bool foundByName) in ProcessSelector.Selected(this))
         {
-            AdviseProcess(id, target, foundByName);
+            AdviseProcess(process, input, foundByName);
         }
     }
 
@@ -60,8 +44,9 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
         _current?.Resume();
     }
 
-    private void AdviseProcess(int processId, object target, bool foundByName = false)
+    private void AdviseProcess(ProcessTarget process, object target, bool foundByName = false)
     {
+        int processId = process.ProcessId;
         if (_stopping)
         {
             return;
@@ -80,6 +65,7 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
             // that: the stat it keeps is the process the pidfd holds, with no earlier read needed.
             using ProcessHandle handle = ProcessHandle.Open(processId, expectedStartTime: null, expectedBootId: null);
             string name = ProcessNames.Resolve(processId, handle.Stat.Command);
+            ProcessLookup.RequireAddressSpace(handle.Stat, name);
             _current = handle;
             try
             {
@@ -117,6 +103,7 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                 var result = new ProcessAdviceResult
                 {
                     ProcessId = processId,
+                    ThreadId = process.ThreadId,
                     ProcessName = name,
                     Advice = Advice,
                     MappingType = MappingType.ToString(),
@@ -158,6 +145,10 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
         {
             WriteVerbose($"Process {processId} exited before it could be advised.");
         }
+        catch (ProcessAccessException e) when (foundByName && e.Failure is ProcessAccessFailure.KernelThread or ProcessAccessFailure.Zombie)
+        {
+            WriteVerbose(e.Message);
+        }
         catch (ProcessAccessException e)
         {
             WriteError(ErrorRecords.ForProcess(e, target));
@@ -169,6 +160,13 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
         catch (SmapsFormatException e)
         {
             WriteError(ErrorRecords.ForFormat(e, processId));
+        }
+        catch (Interop.LinuxErrorException e)
+        {
+            // A freeze or resume refused: this process only, and the next one is advised.
+            WriteError(new ErrorRecord(
+                new InvalidOperationException($"Advising process {processId} failed: {e.Message} Nothing more was sent to it.", e),
+                "ProcessAdviceFailed", ErrorRecords.CategoryOf(e.ErrorNumber), target));
         }
     }
 }

@@ -16,6 +16,7 @@ public sealed class MemoryAccess : MemoryMapping
     {
         ArgumentNullException.ThrowIfNull(mapping);
         ProcessId = mapping.ProcessId;
+        ThreadId = mapping.ThreadId;
         ProcessName = mapping.ProcessName;
         ProcessStartTime = mapping.ProcessStartTime;
         BootId = mapping.BootId;

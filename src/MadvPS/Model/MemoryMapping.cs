@@ -9,6 +9,8 @@ namespace MadvPS;
 public class MemoryMapping
 {
     public int ProcessId { get; set; }
+    /// <summary>The thread ID that was given (to -Id) when it was a thread's and not the process's own; null otherwise. ProcessId is always the process's.</summary>
+    public int? ThreadId { get; set; }
     public string ProcessName { get; set; } = "";
     /// <summary>Start time of the process in clock ticks after boot (/proc/PID/stat field 22).</summary>
     public ulong ProcessStartTime { get; set; }

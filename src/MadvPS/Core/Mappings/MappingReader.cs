@@ -10,8 +10,7 @@ internal static class MappingReader
 {
     /// <summary>The process as it is now, or a NotFound error.</summary>
     public static ProcessStat Describe(int processId) =>
-        ProcessStat.TryRead(processId)
-        ?? throw new ProcessAccessException(ProcessAccessFailure.NotFound, processId, $"No process has the ID {processId}.");
+        ProcessStat.TryRead(processId) ?? throw ProcessAccessException.NotFound(processId);
 
     /// <summary>
     /// Streams the mappings of /proc/PID/smaps. A process that exits part way through yields the
@@ -184,8 +183,7 @@ internal static class MappingReader
         }
     }
 
-    private static bool StillRunning(ProcessStat process) =>
-        ProcessStat.TryRead(process.ProcessId) is ProcessStat now && now.StartTime == process.StartTime && now.State != 'Z' && now.State != 'X';
+    private static bool StillRunning(ProcessStat process) => ProcessLookup.StillRunning(process);
 
     private static ProcessAccessException Exited(ProcessStat process, Exception? inner) =>
         new(ProcessAccessFailure.Exited, process.ProcessId,
@@ -213,11 +211,11 @@ internal static class MappingReader
         catch (UnauthorizedAccessException e)
         {
             throw new ProcessAccessException(ProcessAccessFailure.PermissionDenied, processId,
-                $"Access to {path} was denied: reading another user's process needs ptrace read access (root, CAP_SYS_PTRACE, or the same user within the Yama ptrace_scope).", e);
+                $"Access to {path} was denied: {KernelInfo.PtraceDenial(processId)}.", e);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new ProcessAccessException(ProcessAccessFailure.NotFound, processId, $"No process has the ID {processId}.", e);
+            throw ProcessAccessException.NotFound(processId, e);
         }
     }
 }

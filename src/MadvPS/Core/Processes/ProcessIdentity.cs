@@ -17,10 +17,18 @@ internal readonly record struct ProcessIdentity(int ProcessId, ulong StartTime, 
         s_bootId ??= File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
 }
 
-/// <summary>What /proc/PID/stat says of a process.</summary>
-internal readonly record struct ProcessStat(int ProcessId, string Command, char State, ulong StartTime)
+/// <summary>What /proc/PID/stat says of a process: fields 1 to 4, 9 (flags) and 22.</summary>
+internal readonly record struct ProcessStat(int ProcessId, string Command, char State, ulong StartTime, uint Flags = 0, int ParentId = 0)
 {
+    /// <summary>PF_KTHREAD of include/linux/sched.h: the task is a kernel thread, with no user address space.</summary>
+    public const uint KernelThreadFlag = 0x00200000;
+
     public bool IsStopped => State is 'T' or 't';
+
+    public bool IsKernelThread => (Flags & KernelThreadFlag) != 0;
+
+    /// <summary>Exited and not yet reaped by its parent (Z), or being reaped (X): no address space left.</summary>
+    public bool IsZombie => State is 'Z' or 'X';
 
     public ProcessIdentity Identity => new(ProcessId, StartTime, ProcessIdentity.CurrentBootId);
 
@@ -46,7 +54,8 @@ internal readonly record struct ProcessStat(int ProcessId, string Command, char 
 
     /// <summary>
     /// The command is between the first '(' and the last ')': it may itself hold spaces and
-    /// parentheses. Field 3 (state) follows, and starttime is field 22 (proc_pid_stat(5)).
+    /// parentheses. Field 3 (state) follows, then 4 (ppid); flags is field 9 and starttime
+    /// field 22 (proc_pid_stat(5)).
     /// </summary>
     public static ProcessStat Parse(int processId, string text)
     {
@@ -69,6 +78,8 @@ internal readonly record struct ProcessStat(int ProcessId, string Command, char 
             processId,
             command,
             fields[0][0],
-            ulong.Parse(fields[startTimeIndex], NumberStyles.None, CultureInfo.InvariantCulture));
+            ulong.Parse(fields[startTimeIndex], NumberStyles.None, CultureInfo.InvariantCulture),
+            uint.Parse(fields[9 - 3], NumberStyles.None, CultureInfo.InvariantCulture),
+            int.Parse(fields[4 - 3], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
     }
 }
