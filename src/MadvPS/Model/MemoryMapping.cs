@@ -1,3 +1,5 @@
+using MadvPS.Core;
+
 namespace MadvPS;
 
 /// <summary>
@@ -31,27 +33,30 @@ public class MemoryMapping
     public MappingKind Kind { get; set; }
     public bool IsDeleted { get; set; }
 
-    public long KernelPageSize { get; set; }
-    public long MMUPageSize { get; set; }
-    public long Rss { get; set; }
-    public long Pss { get; set; }
-    public long PssDirty { get; set; }
-    public long SharedClean { get; set; }
-    public long SharedDirty { get; set; }
-    public long PrivateClean { get; set; }
-    public long PrivateDirty { get; set; }
-    public long Referenced { get; set; }
-    public long Anonymous { get; set; }
-    public long Ksm { get; set; }
-    public long LazyFree { get; set; }
-    public long AnonHugePages { get; set; }
-    public long ShmemPmdMapped { get; set; }
-    public long FilePmdMapped { get; set; }
-    public long SharedHugetlb { get; set; }
-    public long PrivateHugetlb { get; set; }
-    public long Swap { get; set; }
-    public long SwapPss { get; set; }
-    public long Locked { get; set; }
+    // The smaps size fields, copied from the parsed entry as one block (SmapsField is their list).
+    internal SmapsSizes Sizes;
+
+    public long KernelPageSize { get => Sizes[(int)SmapsField.KernelPageSize]; set => Sizes[(int)SmapsField.KernelPageSize] = value; }
+    public long MMUPageSize { get => Sizes[(int)SmapsField.MMUPageSize]; set => Sizes[(int)SmapsField.MMUPageSize] = value; }
+    public long Rss { get => Sizes[(int)SmapsField.Rss]; set => Sizes[(int)SmapsField.Rss] = value; }
+    public long Pss { get => Sizes[(int)SmapsField.Pss]; set => Sizes[(int)SmapsField.Pss] = value; }
+    public long PssDirty { get => Sizes[(int)SmapsField.PssDirty]; set => Sizes[(int)SmapsField.PssDirty] = value; }
+    public long SharedClean { get => Sizes[(int)SmapsField.SharedClean]; set => Sizes[(int)SmapsField.SharedClean] = value; }
+    public long SharedDirty { get => Sizes[(int)SmapsField.SharedDirty]; set => Sizes[(int)SmapsField.SharedDirty] = value; }
+    public long PrivateClean { get => Sizes[(int)SmapsField.PrivateClean]; set => Sizes[(int)SmapsField.PrivateClean] = value; }
+    public long PrivateDirty { get => Sizes[(int)SmapsField.PrivateDirty]; set => Sizes[(int)SmapsField.PrivateDirty] = value; }
+    public long Referenced { get => Sizes[(int)SmapsField.Referenced]; set => Sizes[(int)SmapsField.Referenced] = value; }
+    public long Anonymous { get => Sizes[(int)SmapsField.Anonymous]; set => Sizes[(int)SmapsField.Anonymous] = value; }
+    public long Ksm { get => Sizes[(int)SmapsField.Ksm]; set => Sizes[(int)SmapsField.Ksm] = value; }
+    public long LazyFree { get => Sizes[(int)SmapsField.LazyFree]; set => Sizes[(int)SmapsField.LazyFree] = value; }
+    public long AnonHugePages { get => Sizes[(int)SmapsField.AnonHugePages]; set => Sizes[(int)SmapsField.AnonHugePages] = value; }
+    public long ShmemPmdMapped { get => Sizes[(int)SmapsField.ShmemPmdMapped]; set => Sizes[(int)SmapsField.ShmemPmdMapped] = value; }
+    public long FilePmdMapped { get => Sizes[(int)SmapsField.FilePmdMapped]; set => Sizes[(int)SmapsField.FilePmdMapped] = value; }
+    public long SharedHugetlb { get => Sizes[(int)SmapsField.SharedHugetlb]; set => Sizes[(int)SmapsField.SharedHugetlb] = value; }
+    public long PrivateHugetlb { get => Sizes[(int)SmapsField.PrivateHugetlb]; set => Sizes[(int)SmapsField.PrivateHugetlb] = value; }
+    public long Swap { get => Sizes[(int)SmapsField.Swap]; set => Sizes[(int)SmapsField.Swap] = value; }
+    public long SwapPss { get => Sizes[(int)SmapsField.SwapPss]; set => Sizes[(int)SmapsField.SwapPss] = value; }
+    public long Locked { get => Sizes[(int)SmapsField.Locked]; set => Sizes[(int)SmapsField.Locked] = value; }
     public bool ThpEligible { get; set; }
     /// <summary>The memory protection key, or null where the kernel does not print one.</summary>
     public int? ProtectionKey { get; set; }

@@ -18,7 +18,7 @@ public class MapsParserTests
 
     private static List<(ulong Start, ulong End, string Permissions, string Path, MappingKind Kind, bool Deleted, bool HasVmFlags)> Parse(string text)
     {
-        var parser = SmapsParser.ForMaps(new MemoryStream(Encoding.UTF8.GetBytes(text)));
+        var parser = new MapsParser(new MemoryStream(Encoding.UTF8.GetBytes(text)));
         var list = new List<(ulong, ulong, string, string, MappingKind, bool, bool)>();
         while (parser.TryReadEntry(out SmapsEntry e))
         {
@@ -50,7 +50,7 @@ public class MapsParserTests
     public void ACutLastLineYieldsTheCompleteLinesThenOneError()
     {
         string cut = Maps.Substring(0, Maps.Length - 20);
-        var parser = SmapsParser.ForMaps(new MemoryStream(Encoding.UTF8.GetBytes(cut)));
+        var parser = new MapsParser(new MemoryStream(Encoding.UTF8.GetBytes(cut)));
         int complete = 0;
         Assert.Throws<SmapsFormatException>(() =>
         {

@@ -469,7 +469,7 @@ public class SmapsParserFuzzTests
         Assert.Equal(e.Inode, m.Inode);
         Assert.Equal(e.Name, m.Path);
         Assert.Equal(e.Deleted, m.IsDeleted);
-        Assert.Equal(SmapsParser.Classify(e.Name, e.Inode, e.Perms), m.Kind);
+        Assert.Equal(MappingKinds.Classify(e.Name, e.Inode, e.Perms), m.Kind);
         foreach ((string key, long value) in SizesOf(m))
         {
             Assert.True(value == e.Bytes(key), $"{key}: {value}, expected {e.Bytes(key)}.");

@@ -48,12 +48,6 @@ internal static class AdvicePolicy
         return null;
     }
 
-    /// <summary>Whether a mapping of this kind belongs to the anonymous or the file-backed part of a process, as Android's compaction splits them.</summary>
-    public static bool Selects(MappingSelection selection, MappingKind kind) => selection switch
-    {
-        MappingSelection.All => kind is not (MappingKind.Vsyscall or MappingKind.Vvar or MappingKind.Vdso or MappingKind.Special),
-        MappingSelection.Anonymous => kind is MappingKind.Anonymous or MappingKind.Heap or MappingKind.Stack or MappingKind.NamedAnonymous,
-        MappingSelection.File => kind is MappingKind.File or MappingKind.Memfd or MappingKind.SharedMemory,
-        _ => throw new ArgumentOutOfRangeException(nameof(selection)),
-    };
+    /// <summary>Whether a mapping of this kind belongs to the anonymous or the file-backed part of a process, as Android's compaction splits them (<see cref="MappingKinds.Selects"/>).</summary>
+    public static bool Selects(MappingSelection selection, MappingKind kind) => MappingKinds.Selects(selection, kind);
 }

@@ -31,12 +31,12 @@ internal static class MappingReader
     /// <see cref="ReadMappings"/> when the process exits part way.
     /// </summary>
     public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcessStat process, string? procRoot = null) =>
-        ReadEntries(process, "maps", SmapsParser.ForMaps, procRoot);
+        ReadEntries(process, "maps", stream => new MapsParser(stream), procRoot);
 
-    private static IEnumerable<SmapsEntry> ReadEntries(ProcessStat process, string file, Func<Stream, SmapsParser> parserFor, string? procRoot)
+    private static IEnumerable<SmapsEntry> ReadEntries(ProcessStat process, string file, Func<Stream, MappingEntryParser> parserFor, string? procRoot)
     {
         using Stream stream = OpenStream(Open(process.ProcessId, file, procRoot), readAhead: true);
-        SmapsParser parser = parserFor(stream);
+        MappingEntryParser parser = parserFor(stream);
         while (true)
         {
             SmapsEntry entry;
@@ -84,35 +84,13 @@ internal static class MappingReader
                 return null;
             }
 
-            long[] s = entry.Sizes;
             return new ProcessMemory
             {
                 ProcessId = process.ProcessId,
                 ProcessName = processName,
                 ProcessStartTime = process.StartTime,
                 BootId = ProcessIdentity.CurrentBootId,
-                Rss = s[(int)SmapsField.Rss],
-                Pss = s[(int)SmapsField.Pss],
-                PssDirty = s[(int)SmapsField.PssDirty],
-                PssAnon = s[(int)SmapsField.PssAnon],
-                PssFile = s[(int)SmapsField.PssFile],
-                PssShmem = s[(int)SmapsField.PssShmem],
-                SharedClean = s[(int)SmapsField.SharedClean],
-                SharedDirty = s[(int)SmapsField.SharedDirty],
-                PrivateClean = s[(int)SmapsField.PrivateClean],
-                PrivateDirty = s[(int)SmapsField.PrivateDirty],
-                Referenced = s[(int)SmapsField.Referenced],
-                Anonymous = s[(int)SmapsField.Anonymous],
-                Ksm = s[(int)SmapsField.Ksm],
-                LazyFree = s[(int)SmapsField.LazyFree],
-                AnonHugePages = s[(int)SmapsField.AnonHugePages],
-                ShmemPmdMapped = s[(int)SmapsField.ShmemPmdMapped],
-                FilePmdMapped = s[(int)SmapsField.FilePmdMapped],
-                SharedHugetlb = s[(int)SmapsField.SharedHugetlb],
-                PrivateHugetlb = s[(int)SmapsField.PrivateHugetlb],
-                Swap = s[(int)SmapsField.Swap],
-                SwapPss = s[(int)SmapsField.SwapPss],
-                Locked = s[(int)SmapsField.Locked],
+                Sizes = entry.Sizes,
             };
         }
         catch (Exception e) when (e is IOException or SmapsFormatException && !StillRunning(process))
@@ -124,7 +102,6 @@ internal static class MappingReader
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static MemoryMapping ToMapping(SmapsEntry entry, ProcessStat process, string processName, string bootId)
     {
-        long[] s = entry.Sizes;
         return new MemoryMapping
         {
             ProcessId = process.ProcessId,
@@ -141,27 +118,7 @@ internal static class MappingReader
             Path = entry.Path,
             Kind = entry.Kind,
             IsDeleted = entry.IsDeleted,
-            KernelPageSize = s[(int)SmapsField.KernelPageSize],
-            MMUPageSize = s[(int)SmapsField.MMUPageSize],
-            Rss = s[(int)SmapsField.Rss],
-            Pss = s[(int)SmapsField.Pss],
-            PssDirty = s[(int)SmapsField.PssDirty],
-            SharedClean = s[(int)SmapsField.SharedClean],
-            SharedDirty = s[(int)SmapsField.SharedDirty],
-            PrivateClean = s[(int)SmapsField.PrivateClean],
-            PrivateDirty = s[(int)SmapsField.PrivateDirty],
-            Referenced = s[(int)SmapsField.Referenced],
-            Anonymous = s[(int)SmapsField.Anonymous],
-            Ksm = s[(int)SmapsField.Ksm],
-            LazyFree = s[(int)SmapsField.LazyFree],
-            AnonHugePages = s[(int)SmapsField.AnonHugePages],
-            ShmemPmdMapped = s[(int)SmapsField.ShmemPmdMapped],
-            FilePmdMapped = s[(int)SmapsField.FilePmdMapped],
-            SharedHugetlb = s[(int)SmapsField.SharedHugetlb],
-            PrivateHugetlb = s[(int)SmapsField.PrivateHugetlb],
-            Swap = s[(int)SmapsField.Swap],
-            SwapPss = s[(int)SmapsField.SwapPss],
-            Locked = s[(int)SmapsField.Locked],
+            Sizes = entry.Sizes,
             ThpEligible = entry.ThpEligible,
             ProtectionKey = entry.ProtectionKey,
             VmFlags = entry.VmFlags,
