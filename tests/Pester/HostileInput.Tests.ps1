@@ -266,3 +266,104 @@ Describe 'Advising a file whose page cache the caller may not see' {
         finally { Remove-Item -Force $file -ErrorAction SilentlyContinue }
     }
 }
+
+Describe 'Memory brought in on purpose is bounded' {
+    BeforeAll {
+        $t = Start-TestTarget -FileMiB 64
+        $path = (Get-TargetMapping -Target $t -Region 'file' | Select-Object -First 1).Path
+        function Get-Cached { [long](& fincore --bytes --noheadings --output RES $path).Trim() }
+        function Get-MemAvailable { [long](((Get-Content /proc/meminfo | Where-Object { $_ -like 'MemAvailable:*' }) -split '\s+')[1]) * 1KB }
+    }
+    AfterAll {
+        Remove-Variable -Name MadvPSReadLimitPercent -Scope Global -ErrorAction SilentlyContinue
+        $t.Stop()
+    }
+    BeforeEach {
+        Remove-Variable -Name MadvPSReadLimitPercent -Scope Global -ErrorAction SilentlyContinue
+        # PageOut drops the pages the target maps; DontNeed the ones WillNeed read in unmapped.
+        Get-TargetMapping -Target $t -Region 'file' | Invoke-MemoryAdvice -Advice PageOut
+        Invoke-FileAdvice -Path $path -Advice DontNeed
+        Get-Cached | Should -BeLessThan 1MB
+    }
+
+    It 'Invoke-MemoryAdvice WillNeed above the limit is refused without -Force and reads nothing' {
+        $global:MadvPSReadLimitPercent = 32MB * 100.0 / (Get-MemAvailable)
+        Get-TargetMapping -Target $t -Region 'file' | Invoke-MemoryAdvice -Advice WillNeed -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'ReadExceedsMemoryLimit,MadvPS.Commands.InvokeMemoryAdviceCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        Start-Sleep -Milliseconds 500
+        Get-Cached | Should -BeLessThan 1MB
+    }
+
+    It 'Invoke-MemoryAdvice WillNeed with -Force, confirmed, reads the file back in' {
+        $global:MadvPSReadLimitPercent = 32MB * 100.0 / (Get-MemAvailable)
+        Get-TargetMapping -Target $t -Region 'file' | Invoke-MemoryAdvice -Advice WillNeed -Force -Confirm:$false -ErrorVariable errs
+        $errs | Should -BeNullOrEmpty
+        # MADV_WILLNEED on a file mapping is one fadvise WILLNEED: the kernel reads at most one
+        # readahead window of the device (read_ahead_kb), from the start of the range.
+        $device = & stat -c '%Hd:%Ld' $path
+        $window = [Math]::Min(64MB, [long](Get-Content "/sys/class/bdi/$device/read_ahead_kb") * 1KB)
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ((Get-Cached) -lt $window -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        Get-Cached | Should -BeGreaterThan ($window - 1MB) -Because 'readahead gives up only a few pages under pressure (__GFP_NORETRY)'
+    }
+
+    It 'Set-ProcessMadvise WillNeed above the limit is refused without -Force' {
+        $global:MadvPSReadLimitPercent = 32MB * 100.0 / (Get-MemAvailable)
+        $r = Set-ProcessMadvise -Id $t.Id -Advice WillNeed -MappingType File -ErrorVariable errs -ErrorAction SilentlyContinue
+        $r | Should -BeNullOrEmpty
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'ReadExceedsMemoryLimit,MadvPS.Commands.SetProcessMadviseCommand'
+        Start-Sleep -Milliseconds 500
+        Get-Cached | Should -BeLessThan 1MB
+    }
+}
+
+Describe 'Messages that say what is true' {
+    BeforeAll { $t = Start-TestTarget -AnonMiB 4 -HugeMiB 8 -FileMiB 4 }
+    AfterAll { $t.Stop() }
+
+    It 'a range in the kernel half is not called [vsyscall]' {
+        $r = Invoke-MemoryAdvice -Advice Cold -Id $t.Id -Address 0xffff800000000000u -Length 4096 -PassThru
+        $r.Status | Should -Be 'Skipped'
+        $r.Reason | Should -Not -Match 'vsyscall'
+        $r.Reason | Should -Match "kernel's half"
+    }
+
+    It 'a range whose Start + Size passes 2^64 says so' {
+        $r = Invoke-MemoryAdvice -Advice Cold -Id $t.Id -Address 0xfffffffffffff000u -Length 8192 -PassThru
+        $r.Status | Should -Be 'Skipped'
+        $r.Reason | Should -Match '2\^64'
+        $r.Reason | Should -Not -Match 'vsyscall'
+    }
+
+    It 'advice the kernel does not know is refused before sending (AdviceUnknownToKernel)' {
+        $unknown = Get-MemoryAdviceSupport | Where-Object { -not $_.KnownByKernel } | Select-Object -First 1
+        if (-not $unknown) { Set-ItResult -Skipped -Because 'this kernel knows every advice' }
+        $m = Get-MemoryMapping -Id $PID -Kind Anonymous | Select-Object -First 1
+        Invoke-MemoryAdvice -Advice $unknown.Advice -Id $PID -Address $m.Start -Length 4096 -Force -Confirm:$false -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'AdviceUnknownToKernel,MadvPS.Commands.InvokeMemoryAdviceCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'NotImplemented'
+        $errs[0].Exception.Message | Should -Match 'Nothing was sent'
+    }
+
+    It 'Set-ProcessMadvise writes one error per kind of failed range, with the reason' {
+        # Collapse: every mapping without an aligned 2 MiB block that allows huge pages fails EINVAL.
+        $r = Set-ProcessMadvise -Id $t.Id -Advice Collapse -MappingType All -ErrorVariable errs -ErrorAction SilentlyContinue -WarningVariable warns -WarningAction SilentlyContinue
+        if ($r.RangesFailed -eq 0) { Set-ItResult -Skipped -Because 'no range failed Collapse on this host' }
+        $errs.Count | Should -BeGreaterThan 0
+        $errs.FullyQualifiedErrorId | Sort-Object -Unique | Should -Be 'RangeAdviceFailed,MadvPS.Commands.SetProcessMadviseCommand'
+        $messages = @($errs | ForEach-Object { $_.Exception.Message }) + @($warns | ForEach-Object { $_.Message })
+        $counted = 0
+        foreach ($message in $messages) {
+            $message | Should -Match 'failed for (\d+) range\(s\) of process \d+ .*with E[A-Z]+: '
+            $null = $message -match 'failed for (\d+) range'
+            $counted += [int]$Matches[1]
+        }
+        $errs.CategoryInfo.Category | Should -Not -Contain 'NotSpecified'
+        $counted | Should -Be $r.RangesFailed
+        @($messages | ForEach-Object { ($_ -split 'with ')[1].Split(':')[0] } | Sort-Object -Unique).Count | Should -Be $messages.Count
+    }
+}

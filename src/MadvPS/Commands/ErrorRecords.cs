@@ -45,12 +45,30 @@ internal static class ErrorRecords
         Errno.ENOMEM when advice == MemoryAdvice.Collapse =>
             "Part of the range is not mapped, or no huge page could be allocated. Read the mappings again; for a huge page, free memory or compact it (/proc/sys/vm/compact_memory).",
         Errno.ENOMEM => "Part of the range is not mapped: the process unmapped or remapped it after it was read. Read the mappings again.",
-        Errno.EINVAL => $"The kernel refused {advice} for this range. Likely: the mapping is locked, PFN-mapped or hugetlb (Cold, PageOut), Free or WipeOnFork on a file mapping, an unaligned start, or Collapse without an aligned 2 MiB block or with NoHugePage set. Get-MemoryAdviceSupport shows what this kernel allows.",
+        Errno.EINVAL => ExplainInvalid(advice),
         Errno.EACCES when advice == MemoryAdvice.Remove => "Remove works only on a shared, writable mapping.",
         Errno.EPERM => "The range is sealed (mseal) or the advice needs a capability the caller lacks (HwPoison and SoftOffline need CAP_SYS_ADMIN).",
         Errno.EAGAIN => "The kernel could not take the advice now (a page was busy). Try again.",
         Errno.EBUSY => "The memory cgroup could not be charged for the huge page, or the range has too many empty page-table entries to collapse.",
         _ => LinuxErrorException.Describe(errno) + ".",
+    };
+
+    // EINVAL for one range: the causes that apply to this advice only (mm/madvise.c, v6.19).
+    private static string ExplainInvalid(MemoryAdvice advice) => advice switch
+    {
+        _ when !AdviceFacts.KernelKnows(advice) =>
+            $"This kernel does not know {advice} ({(int)advice}); Get-MemoryAdviceSupport shows KnownByKernel False for it." +
+            (advice is MemoryAdvice.HwPoison or MemoryAdvice.SoftOffline ? " It needs a kernel built with CONFIG_MEMORY_FAILURE." : ""),
+        MemoryAdvice.Cold or MemoryAdvice.PageOut =>
+            $"{advice} does not apply to locked, PFN-mapped or hugetlb memory, and the kernel stopped at such a mapping inside the range. Read the mappings again (Get-MemoryMapping shows their VmFlags).",
+        MemoryAdvice.DontNeed or MemoryAdvice.DontNeedLocked or MemoryAdvice.Free =>
+            $"{advice} does not apply to PFN-mapped or hugetlb memory{(advice == MemoryAdvice.DontNeed ? " or to locked memory (DontNeedLocked takes it)" : "")}{(advice == MemoryAdvice.Free ? ", nor to file or shared mappings" : "")}.",
+        MemoryAdvice.WipeOnFork or MemoryAdvice.KeepOnFork => $"{advice} applies to private anonymous memory only, not to file or shared mappings.",
+        MemoryAdvice.Collapse => "Collapse needs a mapping that holds an aligned 2 MiB block and allows huge pages (no NoHugePage, no THP-disable prctl).",
+        MemoryAdvice.Mergeable or MemoryAdvice.Unmergeable => $"{advice} needs a kernel with KSM (CONFIG_KSM) and a mapping KSM can take (not shared, not PFN-mapped, not hugetlb).",
+        MemoryAdvice.HugePage or MemoryAdvice.NoHugePage => $"{advice} needs a kernel with transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE).",
+        MemoryAdvice.HwPoison or MemoryAdvice.SoftOffline => $"{advice} needs pages the kernel can poison or offline (not PFN-mapped, not special mappings).",
+        _ => $"The kernel refused {advice} for this range: its mapping does not take this advice.",
     };
 
     /// <summary>What an errno means for a call the kernel refused as a whole.</summary>

@@ -64,7 +64,15 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     [AllowEmptyString]
     public string? MappingPath { get; set; }
 
-    /// <summary>Allows advice that destroys data (DontNeed, Free, Remove…) on the calling process itself.</summary>
+    /// <summary>The resident bytes of the range, when it came from Get-MemoryMapping: what WillNeed and Populate* need not bring in.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public long? Rss { get; set; }
+
+    /// <summary>The swapped-out bytes of the range, when it came from Get-MemoryMapping: what WillNeed reads back from swap.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public long? Swap { get; set; }
+
+    /// <summary>Allows advice that destroys data (DontNeed, Free, Remove…) on the calling process itself, and WillNeed or Populate* above the memory limit.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -81,7 +89,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
             _order.Add(batch);
         }
 
-        batch.Plan.Add(Address, Length, MappingPath ?? "", VmFlags, Kind);
+        batch.Plan.Add(Address, Length, MappingPath ?? "", VmFlags, Kind, Rss, Swap);
     }
 
     protected override void EndProcessing()
@@ -107,6 +115,15 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     {
         AdvicePlan plan = batch.Plan;
         AdviceFact fact = AdviceFacts.Of(Advice);
+
+        if (!AdviceFacts.KernelKnows(Advice))
+        {
+            WriteError(new ErrorRecord(
+                new NotSupportedException($"This kernel (Linux {KernelInfo.Version}) does not know {Advice} ({(int)Advice}): madvise answers EINVAL for it whatever the range, and Get-MemoryAdviceSupport shows KnownByKernel False." +
+                    (Advice is MemoryAdvice.HwPoison or MemoryAdvice.SoftOffline ? " It needs a kernel built with CONFIG_MEMORY_FAILURE." : "") + " Nothing was sent."),
+                "AdviceUnknownToKernel", ErrorCategory.NotImplemented, batch.ProcessId));
+            return;
+        }
 
         // A thread's ID means its process: the memory is the process's (and the pwsh's own
         // threads are the caller itself).
@@ -173,6 +190,11 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
             }
 
             if (fact.DestroysData && !ConfirmedDestructive(target))
+            {
+                return;
+            }
+
+            if (AdvicePlan.BringsIn(Advice) && !ReadLimit.Allows(this, Force, plan.BytesToBringIn, $"{Advice} on {target}", batch.ProcessId))
             {
                 return;
             }

@@ -26,6 +26,10 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
     [Parameter]
     public MappingSelection MappingType { get; set; } = MappingSelection.All;
 
+    /// <summary>Lets WillNeed bring in more than $MadvPSReadLimitPercent (50) percent of MemAvailable, after a confirmation.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     /// <summary>Stops the process (SIGSTOP) from the reading of its mappings until the advice is done.</summary>
     [Parameter]
     public SwitchParameter Freeze { get; set; }
@@ -95,6 +99,18 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
                     return;
                 }
 
+                if (AdvicePlan.BringsIn(Advice))
+                {
+                    // Swapped-out anonymous memory comes back from swap; file pages not resident are read.
+                    long anonymous = MappingType == MappingSelection.File ? 0 : before?.Swap ?? plan.BytesToSend - plan.NonAnonymousBytesToSend;
+                    long fileResident = before is null ? 0 : Math.Max(0, before.Rss - before.Anonymous);
+                    long files = MappingType == MappingSelection.Anonymous ? 0 : Math.Max(0, plan.NonAnonymousBytesToSend - fileResident);
+                    if (!ReadLimit.Allows(this, Force, anonymous + files, $"{Advice} on process {processId} ({name})", target))
+                    {
+                        return;
+                    }
+                }
+
                 AdviceRun.Execute(this, plan, handle, () => _stopping);
                 bool frozen = handle.IsFrozenByUs;
                 handle.Resume();
@@ -114,6 +130,7 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
                     RssAfter = after?.Rss ?? 0,
                     SwapAfter = after?.Swap ?? 0,
                 };
+                var failures = new System.Collections.Generic.Dictionary<int, (int Count, long Bytes, PlannedRange First)>();
                 foreach (PlannedRange range in plan.Ranges)
                 {
                     result.RangesRequested++;
@@ -127,7 +144,30 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
                     else if (range.Outcome.Errno != 0)
                     {
                         result.RangesFailed++;
+                        failures[range.Outcome.Errno] = failures.TryGetValue(range.Outcome.Errno, out var f)
+                            ? (f.Count + 1, f.Bytes + range.Length, f.First)
+                            : (1, range.Length, range);
                         WriteVerbose($"Failed {range.Start:x}-{range.Start + (ulong)range.Length:x} {range.Path}: {Interop.LinuxErrorException.NameOf(range.Outcome.Errno)}, {ErrorRecords.ExplainRange(Advice, range.Outcome.Errno)}");
+                    }
+                }
+
+                // One error per kind of failure, with its reason: a run over many processes
+                // collects them in -ErrorVariable without one record per range.
+                // ENOMEM (not for Collapse) is a range the process unmapped after it was listed:
+                // its memory is gone, not refused, so it is a warning.
+                foreach ((int errno, (int count, long bytes, PlannedRange first)) in failures)
+                {
+                    string errName = Interop.LinuxErrorException.NameOf(errno);
+                    string message =
+                        $"{Advice} failed for {count} range(s) of process {processId} ({name}), {Display.Bytes(bytes)}, with {errName}: {ErrorRecords.ExplainRange(Advice, errno)} " +
+                        $"The first: {first.Start:x}-{first.Start + (ulong)first.Length:x} {first.Path}. The other ranges were advised (see RangesFailed and BytesAdvised); -Verbose lists each.";
+                    if (errno == (int)Interop.Errno.ENOMEM && Advice != MemoryAdvice.Collapse)
+                    {
+                        WriteWarning(message);
+                    }
+                    else
+                    {
+                        WriteError(new ErrorRecord(new InvalidOperationException(message), "RangeAdviceFailed", ErrorRecords.CategoryOf(errno), target));
                     }
                 }
 
