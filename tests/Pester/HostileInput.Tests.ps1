@@ -367,3 +367,30 @@ Describe 'Messages that say what is true' {
         @($messages | ForEach-Object { ($_ -split 'with ')[1].Split(':')[0] } | Sort-Object -Unique).Count | Should -Be $messages.Count
     }
 }
+
+Describe 'tools/pwsh passes signals to the real pwsh' {
+    It 'SIGTERM to the wrapper ends the pwsh it runs, and no pwsh is left behind' {
+        $wrapper = Join-Path $PSScriptRoot '../../tools/pwsh'
+        $marker = "madvps-signal-$([guid]::NewGuid().ToString('n'))"
+        $info = [System.Diagnostics.ProcessStartInfo]::new($wrapper)
+        foreach ($a in '-NoProfile', '-Command', "Start-Sleep 120 # $marker") { $info.ArgumentList.Add($a) }
+        $info.RedirectStandardOutput = $true
+        $p = [System.Diagnostics.Process]::Start($info)
+        try {
+            # The wrapper execs dotnet with pwsh.dll: the same PID then runs the real pwsh.
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not ((Get-Content -Raw "/proc/$($p.Id)/cmdline" -ErrorAction SilentlyContinue) -match 'pwsh\.dll') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            (Get-Content -Raw "/proc/$($p.Id)/cmdline") | Should -Match 'pwsh\.dll'
+
+            & kill -TERM $p.Id
+
+            $p.WaitForExit(20000) | Should -BeTrue -Because 'the signal reached the pwsh that sleeps'
+            $left = foreach ($d in Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$') {
+                $cmd = Get-Content -Raw "$($d.FullName)/cmdline" -ErrorAction SilentlyContinue
+                if ($cmd -and $cmd.Contains($marker)) { $d.Name }
+            }
+            $left | Should -BeNullOrEmpty -Because 'no orphaned pwsh may run on'
+        }
+        finally { if (-not $p.HasExited) { $p.Kill($true) }; $p.Dispose() }
+    }
+}
