@@ -19,9 +19,12 @@ internal static class MappingReader
     public static IEnumerable<MemoryMapping> ReadMappings(ProcessStat process, string processName, string? procRoot = null)
     {
         string bootId = ProcessIdentity.CurrentBootId;
+        using var names = new ExactNames(process.ProcessId);
         foreach (SmapsEntry entry in ReadEntries(process, "smaps", stream => new SmapsParser(stream, expectVmFlags: true), procRoot))
         {
-            yield return ToMapping(entry, process, processName, bootId);
+            MemoryMapping mapping = ToMapping(entry, process, processName, bootId);
+            names.Fix(mapping);
+            yield return mapping;
         }
     }
 
