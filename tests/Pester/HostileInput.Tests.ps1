@@ -454,3 +454,23 @@ Describe 'Mapped file names are exact' {
         $m.Path | Should -BeExactly $path
     }
 }
+
+Describe 'Objects read in another PID namespace' {
+    It 'are refused as read in another namespace, not as a PID reused by another process' {
+        if (-not (Get-Command unshare -ErrorAction SilentlyContinue)) { Set-ItResult -Skipped -Because 'unshare (util-linux) is not here' }
+        $xml = Join-Path $TestDrive 'ns.xml'
+        $pwshDll = Join-Path $PSHOME 'pwsh.dll'
+        # Inside a new PID namespace the pwsh is PID 1; out here PID 1 is another process.
+        & unshare --pid --fork --mount-proc ([Environment]::ProcessPath) $pwshDll -NoProfile -NonInteractive -Command "Import-Module '$env:MADVPS_MODULE'; Get-MemoryMapping -Id `$PID -Kind Anonymous | Select-Object -First 1 | Export-Clixml -LiteralPath '$xml'"
+        $m = Import-Clixml $xml
+        $m.ProcessId | Should -Be 1
+        $m.PidNamespace | Should -Not -Be ([uint64](& stat -L -c '%i' /proc/self/ns/pid)) -Because 'the kernel gave the namespace its own inode'
+
+        $m | Invoke-MemoryAdvice -Advice Cold -ErrorVariable errs -ErrorAction SilentlyContinue
+
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'ProcessInOtherPidNamespace,MadvPS.Commands.InvokeMemoryAdviceCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $errs[0].Exception.Message | Should -Match 'another PID namespace'
+    }
+}

@@ -13,7 +13,7 @@ namespace MadvPS.Commands;
 [OutputType(typeof(AdviceResult))]
 public sealed class InvokeMemoryAdviceCommand : PSCmdlet
 {
-    private readonly Dictionary<(int, ulong?, string?), Batch> _batches = new();
+    private readonly Dictionary<(int, ulong?, string?, ulong?), Batch> _batches = new();
     private readonly List<Batch> _order = new();
     private volatile bool _stopping;
     private volatile ProcessHandle? _current;
@@ -50,6 +50,10 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public VmFlags? VmFlags { get; set; }
 
+    /// <summary>The PID namespace the range was read in; advice is refused in any other, where its ProcessId names another process.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public ulong? PidNamespace { get; set; }
+
     /// <summary>The host a deserialized object or CSV row was read on (Invoke-Command's PSComputerName); named when its BootId is not this host's.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     [Alias("PSComputerName")]
@@ -81,10 +85,10 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        var key = (Id, ProcessStartTime, BootId);
+        var key = (Id, ProcessStartTime, BootId, PidNamespace);
         if (!_batches.TryGetValue(key, out Batch? batch))
         {
-            batch = new Batch(Id, ProcessStartTime, BootId, ReadOn, new AdvicePlan(Advice));
+            batch = new Batch(Id, ProcessStartTime, BootId, ReadOn, PidNamespace, new AdvicePlan(Advice));
             _batches.Add(key, batch);
             _order.Add(batch);
         }
@@ -116,12 +120,15 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         AdvicePlan plan = batch.Plan;
         AdviceFact fact = AdviceFacts.Of(Advice);
 
-        if (!AdviceFacts.KernelKnows(Advice))
+        // Same boot, other PID namespace (a container): the PID is numbered differently here. The
+        // boot check comes first (in ProcessHandle.Open) only for objects of this namespace.
+        ulong here = ProcessIdentity.CurrentPidNamespace;
+        if (batch.PidNamespace is ulong there && there != 0 && here != 0 && there != here
+            && (batch.BootId is null || string.Equals(batch.BootId, ProcessIdentity.CurrentBootId, StringComparison.OrdinalIgnoreCase)))
         {
-            WriteError(new ErrorRecord(
-                new NotSupportedException($"This kernel (Linux {KernelInfo.Version}) does not know {Advice} ({(int)Advice}): madvise answers EINVAL for it whatever the range, and Get-MemoryAdviceSupport shows KnownByKernel False." +
-                    (Advice is MemoryAdvice.HwPoison or MemoryAdvice.SoftOffline ? " It needs a kernel built with CONFIG_MEMORY_FAILURE." : "") + " Nothing was sent."),
-                "AdviceUnknownToKernel", ErrorCategory.NotImplemented, batch.ProcessId));
+            WriteError(ErrorRecords.ForProcess(new ProcessAccessException(ProcessAccessFailure.OtherPidNamespace, batch.ProcessId,
+                $"The object for process {batch.ProcessId} was read in another PID namespace (pid:[{there}]); this session is in pid:[{here}], where PID {batch.ProcessId} names another process or none. Nothing was advised: advise it from inside that namespace (nsenter --target <its PID here> --pid --mount pwsh), or read the mappings again here."),
+                batch.ProcessId));
             return;
         }
 
@@ -194,6 +201,16 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
                 return;
             }
 
+            // After the data-safety refusals and the confirmation, before anything is sent.
+            if (!AdviceFacts.KernelKnows(Advice))
+            {
+                WriteError(new ErrorRecord(
+                    new NotSupportedException($"This kernel (Linux {KernelInfo.Version}) does not know {Advice} ({(int)Advice}): madvise answers EINVAL for it whatever the range, and Get-MemoryAdviceSupport shows KnownByKernel False." +
+                        (Advice is MemoryAdvice.HwPoison or MemoryAdvice.SoftOffline ? " It needs a kernel built with CONFIG_MEMORY_FAILURE." : "") + " Nothing was sent."),
+                    "AdviceUnknownToKernel", ErrorCategory.NotImplemented, batch.ProcessId));
+                return;
+            }
+
             if (AdvicePlan.BringsIn(Advice) && !ReadLimit.Allows(this, Force, plan.BytesToBringIn, $"{Advice} on {target}", batch.ProcessId))
             {
                 return;
@@ -242,5 +259,5 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         return ShouldContinue($"{Advice} destroys the contents of the ranges of {target}. Continue?", "Destructive memory advice");
     }
 
-    private sealed record Batch(int ProcessId, ulong? StartTime, string? BootId, string? ReadOn, AdvicePlan Plan);
+    private sealed record Batch(int ProcessId, ulong? StartTime, string? BootId, string? ReadOn, ulong? PidNamespace, AdvicePlan Plan);
 }

@@ -20,6 +20,7 @@ public sealed class MemoryAccess : MemoryMapping
         ProcessName = mapping.ProcessName;
         ProcessStartTime = mapping.ProcessStartTime;
         BootId = mapping.BootId;
+        PidNamespace = mapping.PidNamespace;
         Start = mapping.Start;
         End = mapping.End;
         Size = mapping.Size;

@@ -11,6 +11,8 @@ public sealed class ProcessMemory
     public string ProcessName { get; set; } = "";
     public ulong ProcessStartTime { get; set; }
     public string BootId { get; set; } = "";
+    /// <summary>The inode of the PID namespace the object was read in (/proc/self/ns/pid); its ProcessId is numbered there.</summary>
+    public ulong PidNamespace { get; set; }
 
     // The smaps size fields, copied from the parsed entry as one block (SmapsField is their list).
     internal SmapsSizes Sizes;

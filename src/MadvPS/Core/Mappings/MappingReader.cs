@@ -93,6 +93,7 @@ internal static class MappingReader
                 ProcessName = processName,
                 ProcessStartTime = process.StartTime,
                 BootId = ProcessIdentity.CurrentBootId,
+                PidNamespace = ProcessIdentity.CurrentPidNamespace,
                 Sizes = entry.Sizes,
             };
         }
@@ -111,6 +112,7 @@ internal static class MappingReader
             ProcessName = processName,
             ProcessStartTime = process.StartTime,
             BootId = bootId,
+            PidNamespace = ProcessIdentity.CurrentPidNamespace,
             Start = entry.Start,
             End = entry.End,
             Size = (long)(entry.End - entry.Start),

@@ -15,6 +15,26 @@ internal readonly record struct ProcessIdentity(int ProcessId, ulong StartTime, 
     /// <summary>This host's boot id, read once.</summary>
     public static string CurrentBootId =>
         s_bootId ??= File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
+
+    private static ulong? s_pidNamespace;
+
+    /// <summary>
+    /// The inode of this process's PID namespace (/proc/self/ns/pid), in which the PIDs it reads
+    /// are numbered; 0 when it cannot be read. A PID read in another namespace names another process here.
+    /// </summary>
+    public static ulong CurrentPidNamespace => s_pidNamespace ??= ReadPidNamespace();
+
+    private static ulong ReadPidNamespace()
+    {
+        try
+        {
+            return Interop.Libc.Statx("/proc/self/ns/pid").Inode;
+        }
+        catch (Interop.LinuxErrorException)
+        {
+            return 0;
+        }
+    }
 }
 
 /// <summary>What /proc/PID/stat says of a process: fields 1 to 4, 9 (flags) and 22.</summary>
