@@ -138,6 +138,7 @@ internal static unsafe partial class Program
                     case "churn-start": StartChurn(); break;
                     case "churn-stop": s_churning = false; Console.WriteLine("stopped"); break;
                     case "exec": Exec(words[1..]); break;
+                    case "map-file-hex": Console.WriteLine(MapFileHex(words[1])); break;
                     case "exit":
                         Cleanup(options, directory);
                         return 0;
@@ -173,6 +174,24 @@ internal static unsafe partial class Program
             try { File.Delete(Path.Combine(directory, $"madvps-target-{Environment.ProcessId}.{suffix}")); }
             catch (IOException) { }
         }
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "open", SetLastError = true)]
+    private static partial int open_bytes(byte* path, int flags, int mode);
+
+    // map-file-hex HEX: maps the file whose path is these bytes (any byte but NUL; a name need not
+    // be UTF-8) shared and read-only, reads its first page, answers "mapped 0xSTART LENGTH".
+    private static string MapFileHex(string hex)
+    {
+        byte[] path = Convert.FromHexString(hex + "00");
+        int fd;
+        fixed (byte* p = path) { fd = open_bytes(p, 0, 0); }
+        if (fd < 0) throw new InvalidOperationException($"open failed: errno {Marshal.GetLastPInvokeError()}");
+        const long length = 4096; // the tests write files of one page
+        IntPtr address = Map(length, 1, 1, fd);
+        close(fd);
+        _ = *(byte*)address;
+        return $"mapped 0x{address:x} {length}";
     }
 
     private static IntPtr Map(long length, int prot, int flags, int fd)

@@ -17,6 +17,10 @@ internal static class ErrorRecords
         ProcessAccessFailure.PermissionDenied => new ErrorRecord(e, "ProcessAccessDenied", ErrorCategory.PermissionDenied, target ?? e.ProcessId),
         ProcessAccessFailure.Exited => new ErrorRecord(e, "ProcessExited", ErrorCategory.ObjectNotFound, target ?? e.ProcessId),
         ProcessAccessFailure.IdentityChanged => new ErrorRecord(e, "ProcessIdentityMismatch", ErrorCategory.InvalidData, target ?? e.ProcessId),
+        ProcessAccessFailure.KernelThread => new ErrorRecord(e, "ProcessIsKernelThread", ErrorCategory.InvalidOperation, target ?? e.ProcessId),
+        ProcessAccessFailure.Zombie => new ErrorRecord(e, "ProcessIsZombie", ErrorCategory.ObjectNotFound, target ?? e.ProcessId),
+        ProcessAccessFailure.OtherPidNamespace => new ErrorRecord(e, "ProcessInOtherPidNamespace", ErrorCategory.InvalidData, target ?? e.ProcessId),
+        ProcessAccessFailure.SystemError => new ErrorRecord(e, "ProcessOpenFailed", CategoryOf(e.Errno), target ?? e.ProcessId),
         _ => throw new ArgumentOutOfRangeException(nameof(e)),
     };
 
@@ -40,7 +44,7 @@ internal static class ErrorRecords
         "ENOMEM" when advice == MemoryAdvice.Collapse =>
             "Part of the range is not mapped, or no huge page could be allocated. Read the mappings again; for a huge page, free memory or compact it (/proc/sys/vm/compact_memory).",
         "ENOMEM" => "Part of the range is not mapped: the process unmapped or remapped it after it was read. Read the mappings again.",
-        "EINVAL" => $"The kernel refused {advice} for this range. Likely: the mapping is locked, PFN-mapped or hugetlb (Cold, PageOut), Free or WipeOnFork on a file mapping, an unaligned start, or Collapse without an aligned 2 MiB block or with NoHugePage set. Get-MemoryAdviceSupport shows what this kernel allows.",
+        "EINVAL" => ExplainInvalid(advice),
         "EACCES" when advice == MemoryAdvice.Remove => "Remove works only on a shared, writable mapping.",
         "EPERM" => "The range is sealed (mseal) or the advice needs a capability the caller lacks (HwPoison and SoftOffline need CAP_SYS_ADMIN).",
         "EAGAIN" => "The kernel could not take the advice now (a page was busy). Try again.",
@@ -48,11 +52,29 @@ internal static class ErrorRecords
         _ => KernelError.Describe(errno) + ".",
     };
 
+    // EINVAL for one range: the causes that apply to this advice only (mm/madvise.c, v6.19).
+    private static string ExplainInvalid(MemoryAdvice advice) => advice switch
+    {
+        _ when !AdviceFacts.KernelKnows(advice) =>
+            $"This kernel does not know {advice} ({(int)advice}); Get-MemoryAdviceSupport shows KnownByKernel False for it." +
+            (advice is MemoryAdvice.HwPoison or MemoryAdvice.SoftOffline ? " It needs a kernel built with CONFIG_MEMORY_FAILURE." : ""),
+        MemoryAdvice.Cold or MemoryAdvice.PageOut =>
+            $"{advice} does not apply to locked, PFN-mapped or hugetlb memory, and the kernel stopped at such a mapping inside the range. Read the mappings again (Get-MemoryMapping shows their VmFlags).",
+        MemoryAdvice.DontNeed or MemoryAdvice.DontNeedLocked or MemoryAdvice.Free =>
+            $"{advice} does not apply to PFN-mapped or hugetlb memory{(advice == MemoryAdvice.DontNeed ? " or to locked memory (DontNeedLocked takes it)" : "")}{(advice == MemoryAdvice.Free ? ", nor to file or shared mappings" : "")}.",
+        MemoryAdvice.WipeOnFork or MemoryAdvice.KeepOnFork => $"{advice} applies to private anonymous memory only, not to file or shared mappings.",
+        MemoryAdvice.Collapse => "Collapse needs a mapping that holds an aligned 2 MiB block and allows huge pages (no NoHugePage, no THP-disable prctl).",
+        MemoryAdvice.Mergeable or MemoryAdvice.Unmergeable => $"{advice} needs a kernel with KSM (CONFIG_KSM) and a mapping KSM can take (not shared, not PFN-mapped, not hugetlb).",
+        MemoryAdvice.HugePage or MemoryAdvice.NoHugePage => $"{advice} needs a kernel with transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE).",
+        MemoryAdvice.HwPoison or MemoryAdvice.SoftOffline => $"{advice} needs pages the kernel can poison or offline (not PFN-mapped, not special mappings).",
+        _ => $"The kernel refused {advice} for this range: its mapping does not take this advice.",
+    };
+
     /// <summary>What an errno means for a call the kernel refused as a whole.</summary>
     public static string ExplainProcess(MemoryAdvice advice, int processId, int errno) => KernelError.NameOf(errno) switch
     {
         "EPERM" => $"Advising process {processId} needs CAP_SYS_NICE: run as root, or give the capability to pwsh (for example AmbientCapabilities=CAP_SYS_NICE in a systemd unit).",
-        "EACCES" => $"The kernel's ptrace access check (PTRACE_MODE_READ) on process {processId} failed: the caller must be able to read it (same user and a dumpable process, or CAP_SYS_PTRACE).",
+        "EACCES" => $"The kernel's ptrace access check (PTRACE_MODE_READ) on process {processId} failed: {KernelInfo.PtraceDenial(processId)}.",
         "EINVAL" => $"The kernel refused {advice} for process {processId}. On Linux {KernelInfo.Version} another process may receive only {string.Join(", ", AdviceFacts.AllowedForOtherProcesses(KernelInfo.Version))}; see Get-MemoryAdviceSupport.",
         "ESRCH" => $"Process {processId} has exited.",
         "ENOSYS" => "This kernel has no process_madvise: it needs Linux 5.10 or later built with CONFIG_ADVISE_SYSCALLS.",

@@ -75,6 +75,15 @@ internal static class FilePathResolver
         {
             if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
             {
+                // An absolute path that names a file as written is taken byte for byte: the
+                // provider would read a backslash, which a Linux name may hold, as a separator.
+                string plain = WithoutFileSystemQualifier(path);
+                if (plain.StartsWith('/') && (File.Exists(plain) || Directory.Exists(plain)))
+                {
+                    targets.Add(new FileTarget(plain, Explicit: true));
+                    return targets;
+                }
+
                 AddLiteral(cmdlet, path, targets);
                 return targets;
             }
@@ -92,15 +101,17 @@ internal static class FilePathResolver
                     targets.Add(new FileTarget(resolved, Explicit: false));
                 }
             }
-            catch (ItemNotFoundException)
+            catch (Exception e) when (e is ItemNotFoundException or WildcardPatternException)
             {
+                // No match, or not a pattern PowerShell can read (a real name may hold '[' alone).
             }
 
             if (targets.Count == 0)
             {
                 // A real name with [ ] in it (paths from /proc/PID/maps are literal) that matches
                 // nothing as a pattern: take it as written if it exists.
-                string unresolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                string plain = WithoutFileSystemQualifier(path);
+                string unresolved = plain.StartsWith('/') ? plain : cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
                 if (File.Exists(unresolved) || Directory.Exists(unresolved))
                 {
                     targets.Add(new FileTarget(unresolved, Explicit: true));
@@ -129,6 +140,18 @@ internal static class FilePathResolver
         }
 
         targets.Add(new FileTarget(resolved, Explicit: true));
+    }
+
+    // PSPath of Get-ChildItem: Microsoft.PowerShell.Core\FileSystem::/path (or FileSystem::/path).
+    private static string WithoutFileSystemQualifier(string path)
+    {
+        int qualifier = path.IndexOf("::", StringComparison.Ordinal);
+        if (qualifier > 0 && path.AsSpan(0, qualifier).EndsWith("FileSystem", StringComparison.OrdinalIgnoreCase))
+        {
+            return path.Substring(qualifier + 2);
+        }
+
+        return path;
     }
 
     private static bool IsFileSystem(ProviderInfo provider) =>

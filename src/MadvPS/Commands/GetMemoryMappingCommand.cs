@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
 using MadvPS.Core;
@@ -11,26 +10,10 @@ namespace MadvPS.Commands;
 [Cmdlet(VerbsCommon.Get, "MemoryMapping", DefaultParameterSetName = ProcessSelector.IdSet)]
 [OutputType(typeof(MemoryMapping), ParameterSetName = new[] { ProcessSelector.IdSet, ProcessSelector.NameSet, ProcessSelector.InputObjectSet })]
 [OutputType(typeof(ProcessMemory))]
-public sealed class GetMemoryMappingCommand : PSCmdlet, IDisposable
+public sealed class GetMemoryMappingCommand : ProcessCommandBase, IDisposable
 {
     private WildcardPattern[]? _pathPatterns;
     private OrderedWindow<object>? _window;
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSelector.IdSet)]
-    [Alias("ProcessId", "PID")]
-    [ValidateRange(1, int.MaxValue)]
-    [ArgumentCompleter(typeof(ProcessIdCompleter))]
-    public int[] Id { get; set; } = Array.Empty<int>();
-
-    [Parameter(Mandatory = true, ParameterSetName = ProcessSelector.NameSet)]
-    [Alias("ProcessName")]
-    [ValidateNotNullOrEmpty]
-    [SupportsWildcards]
-    [ArgumentCompleter(typeof(ProcessNameCompleter))]
-    public string[] Name { get; set; } = Array.Empty<string>();
-
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ProcessSelector.InputObjectSet)]
-    public Process[] InputObject { get; set; } = Array.Empty<Process>();
 
     /// <summary>Only mappings whose path matches one of these wildcard patterns.</summary>
     [Parameter]
@@ -66,12 +49,12 @@ public sealed class GetMemoryMappingCommand : PSCmdlet, IDisposable
 
     protected override void ProcessRecord()
     {
-        foreach ((int id, object target, bool foundByName) in ProcessSelector.Selected(this, Id, Name, InputObject))
+        foreach ((ProcessTarget process, object input, bool foundByName) in ProcessSelector.Selected(this))
         {
             // Processes are read a few at a time (one per CPU) and written in the order listed: the
             // window fills, then its oldest is written while the others read on.
             _window ??= new OrderedWindow<object>(Environment.ProcessorCount);
-            _window.Add((emit, alone, cancel) => Read(id, target, foundByName, emit, alone, cancel));
+            _window.Add((emit, alone, cancel) => Read(process, input, foundByName, emit, alone, cancel));
             while (_window.IsFull)
             {
                 _window.ConsumeOldest(Write);
@@ -107,11 +90,17 @@ public sealed class GetMemoryMappingCommand : PSCmdlet, IDisposable
                 // process that no longer exists is simply not listed.
                 WriteVerbose($"Process {e.ProcessId} exited before its mappings were read.");
                 break;
+            case ReadFailure { Error: ProcessAccessException { Failure: ProcessAccessFailure.Zombie } e } failure when failure.FoundByName:
+                WriteVerbose(e.Message);
+                break;
             case ReadFailure { Error: ProcessAccessException e } failure:
                 WriteError(ErrorRecords.ForProcess(e, failure.Target));
                 break;
             case ReadFailure { Error: SmapsFormatException e } failure:
                 WriteError(ErrorRecords.ForFormat(e, failure.ProcessId));
+                break;
+            case VerboseNote note:
+                WriteVerbose(note.Text);
                 break;
             default:
                 WriteObject(item);
@@ -122,17 +111,36 @@ public sealed class GetMemoryMappingCommand : PSCmdlet, IDisposable
     // Reads one process into emit: its mappings or its rollup, then a failure if it ends in one.
     // Runs on the pipeline thread (writing straight out) or on a worker of the window. Read-ahead
     // only when it reads alone: with other processes in flight the cores are busy already.
-    private void Read(int processId, object target, bool foundByName, Action<object> emit, bool alone, CancellationToken cancel)
+    private void Read(ProcessTarget process, object target, bool foundByName, Action<object> emit, bool alone, CancellationToken cancel)
     {
+        int processId = process.ProcessId;
         try
         {
-            ProcessStat stat = MappingReader.Describe(processId);
+            ProcessStat stat = process.Stat;
             string name = ProcessNames.Resolve(processId, stat.Command);
+            if (stat.IsZombie)
+            {
+                throw ProcessLookup.Zombie(stat, name);
+            }
+
+            if (stat.IsKernelThread)
+            {
+                // No address space: nothing to list, as for Get-Process's threads.
+                emit(new VerboseNote($"Process {processId} ({name}) is a kernel thread: it has no mappings."));
+                return;
+            }
+
+            if (process.ThreadId is int thread)
+            {
+                emit(new VerboseNote($"{thread} is a thread of process {processId} ({name}): the mappings are the process's, which its threads share."));
+            }
+
             if (Rollup)
             {
                 if (MappingReader.ReadRollup(stat, name) is ProcessMemory totals)
                 {
                     ProcessDetails.Fill(totals);
+                    totals.ThreadId = process.ThreadId;
                     emit(totals);
                 }
 
@@ -141,6 +149,7 @@ public sealed class GetMemoryMappingCommand : PSCmdlet, IDisposable
 
             foreach (MemoryMapping mapping in MappingReader.ReadMappings(stat, name, readAhead: alone))
             {
+                mapping.ThreadId = process.ThreadId;
                 emit(mapping);
             }
         }
@@ -151,6 +160,9 @@ public sealed class GetMemoryMappingCommand : PSCmdlet, IDisposable
     }
 
     private sealed record ReadFailure(Exception Error, int ProcessId, object Target, bool FoundByName);
+
+    // Verbose text from a reader: PowerShell takes it on the pipeline thread only, so it travels in order with the rest.
+    private sealed record VerboseNote(string Text);
 
     private bool Selected(MemoryMapping mapping)
     {

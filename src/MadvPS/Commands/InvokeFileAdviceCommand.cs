@@ -45,6 +45,10 @@ public sealed class InvokeFileAdviceCommand : PSCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Lets WillNeed read more than $MadvPSReadLimitPercent (50) percent of MemAvailable, after a confirmation.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public string? Kind { get; set; }
 
@@ -102,16 +106,60 @@ public sealed class InvokeFileAdviceCommand : PSCmdlet
 
             try
             {
-                CacheFigures before = FileCacheMeter.Measure(file, Offset, Length);
+                CacheFigures before;
+                try
+                {
+                    before = FileCacheMeter.Measure(file, Offset, Length);
+                }
+                catch (FileCacheException e) when (e.Failure == FileCacheFailure.PageCacheHidden)
+                {
+                    // Advising needs only the read access the open proved; measuring needs more.
+                    WriteWarning($"'{file.Path}': the advice is given, but its effect is not measured. {e.Message}");
+                    before = FileAdvisor.NotVisible;
+                }
+
                 (long offset, long length) = FileAdvisor.Range(file, Offset, Length);
                 string dirty = before.Dirty > 0 ? $", {Display.Bytes(before.Dirty.Value)} of it dirty" : "";
-                string action = $"{Advice} on bytes {offset}-{offset + length} ({Display.Bytes(length)}; {Display.Bytes(before.Cached)} cached now{dirty})";
+                List<(long Start, long Length)>? data = null;
+                string holes = "";
+                if (Advice == FileAdvice.WillNeed)
+                {
+                    data = FileExtents.Data(file, offset, Math.Min(file.Size, offset + length));
+                    long dataBytes = FileExtents.Bytes(data);
+                    holes = dataBytes < length ? $"; {Display.Bytes(dataBytes)} of data, the rest holes, which are not read" : "";
+                }
+
+                string action = $"{Advice} on bytes {offset}-{offset + length} ({Display.Bytes(length)}; {Display.Bytes(before.Cached)} cached now{dirty}{holes})";
                 if (!ShouldProcess(file.Path, action))
                 {
                     return;
                 }
 
-                FileAdviceOutcome outcome = FileAdvisor.Advise(file, Advice, Offset, Length, Flush, before);
+                Action<long, long>? progress = null;
+                var record = new ProgressRecord(2, $"WillNeed on {file.Path}", "Asking the kernel to read the data in");
+                if (data is not null)
+                {
+                    long toRead = Math.Max(0, FileExtents.Bytes(data) - before.Cached);
+                    if (!ReadLimit.Allows(this, Force, toRead, $"WillNeed on '{file.Path}'", file.Path))
+                    {
+                        return;
+                    }
+
+                    progress = (done, total) =>
+                    {
+                        record.PercentComplete = (int)(100 * done / Math.Max(1, total));
+                        record.StatusDescription = $"{Display.Bytes(done)} of {Display.Bytes(total)} asked for";
+                        WriteProgress(record);
+                    };
+                }
+
+                FileAdviceOutcome outcome = FileAdvisor.Advise(file, Advice, Offset, Length, Flush, before, dataExtents: data, progress: progress);
+                if (progress is not null)
+                {
+                    record.RecordType = ProgressRecordType.Completed;
+                    WriteProgress(record);
+                }
+
                 if (Advice == FileAdvice.DontNeed && !Flush && before.Dirty > 0 && outcome.After.Cached > 0)
                 {
                     WriteWarning($"'{file.Path}': {outcome.Note}");

@@ -13,7 +13,7 @@ namespace MadvPS.Commands;
 [OutputType(typeof(AdviceResult))]
 public sealed class InvokeMemoryAdviceCommand : PSCmdlet
 {
-    private readonly Dictionary<(int, ulong?, string?), Batch> _batches = new();
+    private readonly Dictionary<(int, ulong?, string?, ulong?), Batch> _batches = new();
     private readonly List<Batch> _order = new();
     private volatile bool _stopping;
     private volatile ProcessHandle? _current;
@@ -58,6 +58,10 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     [AllowEmptyString]
     public string? ExecutableId { get; set; }
+
+    /// <summary>The PID namespace the range was read in; advice is refused in any other, where its ProcessId names another process.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public ulong? PidNamespace { get; set; }
 
     /// <summary>The host a deserialized object or CSV row was read on (Invoke-Command's PSComputerName); named when its BootId is not this host's.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
@@ -123,7 +127,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     [DurationTransformation]
     public TimeSpan FreezeTimeout { get; set; } = FreezeRequest.DefaultMaxLength;
 
-    /// <summary>Allows advice that destroys data (DontNeed, Free, Remove…) on the calling process itself.</summary>
+    /// <summary>Allows advice that destroys data (DontNeed, Free, Remove…) on the calling process itself, and WillNeed or Populate* above the memory limit.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -134,16 +138,16 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        var key = (Id, ProcessStartTime, BootId);
+        var key = (Id, ProcessStartTime, BootId, PidNamespace);
         if (!_batches.TryGetValue(key, out Batch? batch))
         {
-            batch = new Batch(Id, ProcessStartTime, BootId, ReadOn, new AdvicePlan(_advice)) { ExecutableId = NullIfEmpty(ExecutableId) };
+            batch = new Batch(Id, ProcessStartTime, BootId, ReadOn, PidNamespace, new AdvicePlan(_advice)) { ExecutableId = NullIfEmpty(ExecutableId) };
             _batches.Add(key, batch);
             _order.Add(batch);
         }
 
         batch.Plan.Add(Address, Length, MappingPath ?? "", VmFlags, Kind,
-            new MappingIdentity(NullIfEmpty(Permissions), NullIfEmpty(Device), Inode, Offset, MappingPath));
+            new MappingIdentity(NullIfEmpty(Permissions), NullIfEmpty(Device), Inode, Offset, MappingPath), Rss, Swap);
         if (Rss is long rss)
         {
             batch.Plan.Ranges[^1].Figures = new ResidentFigures
@@ -181,11 +185,38 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     {
         AdvicePlan plan = batch.Plan;
         AdviceFact fact = AdviceFacts.Of(_advice);
-        bool self = batch.ProcessId == Environment.ProcessId;
+
+        // Same boot, other PID namespace (a container): the PID is numbered differently here. The
+        // boot check comes first (in ProcessHandle.Open) only for objects of this namespace.
+        ulong here = ProcessIdentity.CurrentPidNamespace;
+        if (batch.PidNamespace is ulong there && there != 0 && here != 0 && there != here
+            && (batch.BootId is null || string.Equals(batch.BootId, ProcessIdentity.CurrentBootId, StringComparison.OrdinalIgnoreCase)))
+        {
+            WriteError(ErrorRecords.ForProcess(new ProcessAccessException(ProcessAccessFailure.OtherPidNamespace, batch.ProcessId,
+                $"The object for process {batch.ProcessId} was read in another PID namespace (pid:[{there}]); this session is in pid:[{here}], where PID {batch.ProcessId} names another process or none. Nothing was advised: advise it from inside that namespace (nsenter --target <its PID here> --pid --mount pwsh), or read the mappings again here."),
+                batch.ProcessId));
+            return;
+        }
+
+        // A thread's ID means its process: the memory is the process's (and the pwsh's own
+        // threads are the caller itself).
+        ProcessTarget process;
+        try
+        {
+            process = ProcessLookup.Resolve(batch.ProcessId);
+        }
+        catch (ProcessAccessException e)
+        {
+            WriteError(ErrorRecords.ForProcess(e, batch.ProcessId));
+            return;
+        }
+
+        int processId = process.ProcessId;
+        bool self = processId == Environment.ProcessId;
 
         if (!self && !AdviceFacts.AllowedForOtherProcess(_advice, KernelInfo.Version))
         {
-            WriteError(ErrorRecords.AdviceNotAllowedForOtherProcess(_advice, batch.ProcessId, batch.ProcessId));
+            WriteError(ErrorRecords.AdviceNotAllowedForOtherProcess(_advice, processId, batch.ProcessId));
             return;
         }
 
@@ -200,28 +231,30 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         if (self && fact.DestroysData && !Force)
         {
             WriteError(new ErrorRecord(
-                new InvalidOperationException($"{_advice} destroys the contents of the ranges in this PowerShell process ({batch.ProcessId}). Add -Force, and confirm, if that is what you want. Nothing was sent."),
+                new InvalidOperationException($"{_advice} destroys the contents of the ranges in this PowerShell process ({processId}). Add -Force, and confirm, if that is what you want. Nothing was sent."),
                 "DestructiveAdviceNeedsForce", ErrorCategory.InvalidOperation, batch.ProcessId));
             return;
         }
 
-        ProcessHandle handle;
+        ProcessHandle? opened = null;
         try
         {
-            handle = ProcessHandle.Open(batch.ProcessId, batch.StartTime, batch.BootId, batch.ReadOn);
-            if (batch.ExecutableId is string expected && ExecutableIdentity.Read(batch.ProcessId) is { Length: > 0 } now && now != expected)
+            opened = ProcessHandle.Open(processId, batch.StartTime, batch.BootId, batch.ReadOn);
+            ProcessLookup.RequireAddressSpace(opened.Stat, ProcessNames.Resolve(processId, opened.Stat.Command));
+            if (batch.ExecutableId is string expected && ExecutableIdentity.Read(processId) is { Length: > 0 } now && now != expected)
             {
-                handle.Dispose();
-                WriteError(ErrorRecords.ForProcess(new ProcessAccessException(ProcessAccessFailure.IdentityChanged, batch.ProcessId,
-                    $"Process {batch.ProcessId} has run another program (exec) since its mappings were read: it runs {now}, it ran {expected}. Nothing was advised; read its mappings again."), batch.ProcessId));
-                return;
+                throw new ProcessAccessException(ProcessAccessFailure.IdentityChanged, processId,
+                    $"Process {processId} has run another program (exec) since its mappings were read: it runs {now}, it ran {expected}. Nothing was advised; read its mappings again.");
             }
         }
         catch (ProcessAccessException e)
         {
+            opened?.Dispose();
             WriteError(ErrorRecords.ForProcess(e, batch.ProcessId));
             return;
         }
+
+        ProcessHandle handle = opened;
 
         using (handle)
         {
@@ -247,6 +280,21 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
             }
 
             if (fact.DestroysData && !ConfirmedDestructive(target))
+            {
+                return;
+            }
+
+            // After the data-safety refusals and the confirmation, before anything is sent.
+            if (!AdviceFacts.KernelKnows(_advice))
+            {
+                WriteError(new ErrorRecord(
+                    new NotSupportedException($"This kernel (Linux {KernelInfo.Version}) does not know {_advice} ({(int)_advice}): madvise answers EINVAL for it whatever the range, and Get-MemoryAdviceSupport shows KnownByKernel False." +
+                        (_advice is MemoryAdvice.HwPoison or MemoryAdvice.SoftOffline ? " It needs a kernel built with CONFIG_MEMORY_FAILURE." : "") + " Nothing was sent."),
+                    "AdviceUnknownToKernel", ErrorCategory.NotImplemented, batch.ProcessId));
+                return;
+            }
+
+            if (AdvicePlan.BringsIn(_advice) && !ReadLimit.Allows(this, Force, plan.BytesToBringIn, $"{_advice} on {target}", batch.ProcessId))
             {
                 return;
             }
@@ -308,6 +356,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
                     result.ReclaimedBytes = range.Foreseen.Rss - AdviceForecast.FromLive(after, range.Start, range.Length).Rss;
                 }
 
+                result.ThreadId = process.ThreadId;
                 if (result.Status == AdviceStatus.Failed)
                 {
                     WriteError(AdviceResults.RangeFailed(result, range.Outcome.Errno));
@@ -338,7 +387,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private sealed record Batch(int ProcessId, ulong? StartTime, string? BootId, string? ReadOn, AdvicePlan Plan)
+    private sealed record Batch(int ProcessId, ulong? StartTime, string? BootId, string? ReadOn, ulong? PidNamespace, AdvicePlan Plan)
     {
         public string? ExecutableId { get; init; }
     }

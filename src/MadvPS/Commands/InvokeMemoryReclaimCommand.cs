@@ -14,7 +14,7 @@ namespace MadvPS.Commands;
 [Cmdlet(VerbsLifecycle.Invoke, "MemoryReclaim", DefaultParameterSetName = ProcessSelector.IdSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ReclaimResult))]
 [OutputType(typeof(ReclaimStep))]
-public sealed class InvokeMemoryReclaimCommand : PSCmdlet, IReclaimObserver, IDisposable
+public sealed class InvokeMemoryReclaimCommand : ProcessCommandBase, IReclaimObserver, IDisposable
 {
     private const string StepTag = "MadvPS.ReclaimStep";
     private readonly CancellationTokenSource _stop = new();
@@ -24,22 +24,6 @@ public sealed class InvokeMemoryReclaimCommand : PSCmdlet, IReclaimObserver, IDi
     private string? _activity;
     private string _status = "";
     private double _lastPressure;
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSelector.IdSet)]
-    [Alias("ProcessId", "PID")]
-    [ValidateRange(1, int.MaxValue)]
-    [ArgumentCompleter(typeof(ProcessIdCompleter))]
-    public int[] Id { get; set; } = Array.Empty<int>();
-
-    [Parameter(Mandatory = true, ParameterSetName = ProcessSelector.NameSet)]
-    [Alias("ProcessName")]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ProcessNameCompleter))]
-    public string[] Name { get; set; } = Array.Empty<string>();
-
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ProcessSelector.InputObjectSet)]
-    public Process[] InputObject { get; set; } = Array.Empty<Process>();
 
     /// <summary>How long the loop runs at most: 10s, 1m, a number of seconds, or a TimeSpan.</summary>
     [Parameter]
@@ -95,8 +79,9 @@ public sealed class InvokeMemoryReclaimCommand : PSCmdlet, IReclaimObserver, IDi
 
     protected override void ProcessRecord()
     {
-        foreach ((int id, object target, bool byName) in ProcessSelector.Selected(this, Id, Name, InputObject))
+        foreach ((ProcessTarget process, object target, bool byName) in ProcessSelector.Selected(this))
         {
+            int id = process.ProcessId;
             if (_seen.Add(id))
             {
                 _targets.Add((id, target, byName));

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
 using MadvPS.Core;
@@ -15,7 +14,7 @@ namespace MadvPS.Commands;
 [Cmdlet(VerbsDiagnostic.Measure, "MemoryAccess", DefaultParameterSetName = ProcessSelector.IdSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(MemoryAccess))]
 [OutputType(typeof(ProcessAccess))]
-public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver, IDisposable
+public sealed class MeasureMemoryAccessCommand : ProcessCommandBase, IAccessObserver, IDisposable
 {
     private const string WindowTag = "MadvPS.Window";
     private readonly CancellationTokenSource _stop = new();
@@ -23,20 +22,6 @@ public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver, IDis
     private readonly HashSet<int> _seen = new();
     private string? _activity;
     private string? _lastWindow;
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSelector.IdSet)]
-    [Alias("ProcessId", "PID")]
-    [ValidateRange(1, int.MaxValue)]
-    public int[] Id { get; set; } = Array.Empty<int>();
-
-    [Parameter(Mandatory = true, ParameterSetName = ProcessSelector.NameSet)]
-    [Alias("ProcessName")]
-    [ValidateNotNullOrEmpty]
-    [SupportsWildcards]
-    public string[] Name { get; set; } = Array.Empty<string>();
-
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ProcessSelector.InputObjectSet)]
-    public Process[] InputObject { get; set; } = Array.Empty<Process>();
 
     /// <summary>How long each window lasts: 10s, 500ms, 2m, a number of seconds, or a TimeSpan.</summary>
     [Parameter]
@@ -82,9 +67,9 @@ public sealed class MeasureMemoryAccessCommand : PSCmdlet, IAccessObserver, IDis
 
     protected override void ProcessRecord()
     {
-        foreach ((int id, object target, _) in ProcessSelector.Selected(this, Id, Name, InputObject))
+        foreach ((ProcessTarget process, object input, _) in ProcessSelector.Selected(this))
         {
-            Add(id, target);
+            Add(process.ProcessId, input);
         }
     }
 

@@ -62,13 +62,8 @@ internal static class RunningProcesses
     public static List<(int Id, string Name, string CommandLine)> List()
     {
         var found = new List<(int, string, string)>();
-        foreach (string directory in Directory.EnumerateDirectories("/proc"))
+        foreach (int id in ProcessLookup.ProcessIds())
         {
-            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out int id))
-            {
-                continue;
-            }
-
             try
             {
                 // Kernel threads have an empty command line; so do zombies. Neither has memory to advise.

@@ -16,7 +16,7 @@ internal static class ProcessSelector
     public const string InputObjectSet = "InputObject";
 
     /// <summary>Every process whose name matches one of the patterns; an error per plain name with no match.</summary>
-    public static IEnumerable<(int Id, string Name)> ByName(PSCmdlet cmdlet, string[] names)
+    public static IEnumerable<ProcessTarget> ByName(PSCmdlet cmdlet, string[] names)
     {
         var patterns = new List<(string Text, WildcardPattern Pattern, bool Matched)>();
         foreach (string name in names)
@@ -24,14 +24,9 @@ internal static class ProcessSelector
             patterns.Add((name, WildcardPattern.Get(name, WildcardOptions.IgnoreCase), false));
         }
 
-        var found = new List<(int, string)>();
-        foreach (string directory in Directory.EnumerateDirectories("/proc"))
+        var found = new List<ProcessTarget>();
+        foreach (int id in ProcessLookup.ProcessIds())
         {
-            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out int id))
-            {
-                continue;
-            }
-
             if (ProcessStat.TryRead(id) is not ProcessStat stat)
             {
                 continue;
@@ -43,7 +38,7 @@ internal static class ProcessSelector
                 if (patterns[i].Pattern.IsMatch(processName))
                 {
                     patterns[i] = (patterns[i].Text, patterns[i].Pattern, true);
-                    found.Add((id, processName));
+                    found.Add(new ProcessTarget(id, stat));
                     break;
                 }
             }
@@ -59,39 +54,60 @@ internal static class ProcessSelector
             }
         }
 
-        found.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        found.Sort((a, b) => a.ProcessId.CompareTo(b.ProcessId));
         return found;
     }
 
     /// <summary>
     /// The processes a cmdlet's -Id, -Name or -InputObject set names, each with the input to
-    /// blame in an error, and whether it was found by name (and so may vanish unreported).
+    /// blame in an error, and whether it was found by name (and so may vanish unreported). A
+    /// thread ID is resolved to its process; an ID that no task has is an error here, and the
+    /// next input is taken.
     /// </summary>
-    public static IEnumerable<(int Id, object Target, bool FoundByName)> Selected(PSCmdlet cmdlet, int[] ids, string[] names, Process[] processes)
+    public static IEnumerable<(ProcessTarget Target, object Input, bool FoundByName)> Selected(ProcessCommandBase cmdlet)
     {
         switch (cmdlet.ParameterSetName)
         {
             case NameSet:
-                foreach ((int id, _) in ByName(cmdlet, names))
+                foreach (ProcessTarget target in ByName(cmdlet, cmdlet.Name))
                 {
-                    yield return (id, id, true);
+                    yield return (target, target.ProcessId, true);
                 }
 
                 break;
             case InputObjectSet:
-                foreach (Process process in processes)
+                foreach (Process process in cmdlet.InputObject)
                 {
-                    yield return (process.Id, process, false);
+                    if (TryResolve(cmdlet, process.Id, process) is ProcessTarget target)
+                    {
+                        yield return (target, process, false);
+                    }
                 }
 
                 break;
             default:
-                foreach (int id in ids)
+                foreach (int id in cmdlet.Id)
                 {
-                    yield return (id, id, false);
+                    if (TryResolve(cmdlet, id, id) is ProcessTarget target)
+                    {
+                        yield return (target, id, false);
+                    }
                 }
 
                 break;
+        }
+    }
+
+    private static ProcessTarget? TryResolve(PSCmdlet cmdlet, int id, object input)
+    {
+        try
+        {
+            return ProcessLookup.Resolve(id);
+        }
+        catch (ProcessAccessException e)
+        {
+            cmdlet.WriteError(ErrorRecords.ForProcess(e, input));
+            return null;
         }
     }
 }

@@ -11,26 +11,10 @@ namespace MadvPS.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "ProcessMadvise", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ProcessSelector.IdSet)]
 [OutputType(typeof(ProcessAdviceResult))]
-public sealed class SetProcessMadviseCommand : PSCmdlet
+public sealed class SetProcessMadviseCommand : ProcessCommandBase
 {
     private volatile bool _stopping;
     private volatile ProcessHandle? _current;
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSelector.IdSet)]
-    [Alias("ProcessId", "PID")]
-    [ValidateRange(1, int.MaxValue)]
-    [ArgumentCompleter(typeof(ProcessIdCompleter))]
-    public int[] Id { get; set; } = Array.Empty<int>();
-
-    [Parameter(Mandatory = true, ParameterSetName = ProcessSelector.NameSet)]
-    [Alias("ProcessName")]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ProcessNameCompleter))]
-    public string[] Name { get; set; } = Array.Empty<string>();
-
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ProcessSelector.InputObjectSet)]
-    public Process[] InputObject { get; set; } = Array.Empty<Process>();
 
     /// <summary>Only the advices the kernel accepts for another process: Cold, PageOut, WillNeed, Collapse.</summary>
     [Parameter(Mandatory = true)]
@@ -45,6 +29,10 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
     [Parameter]
     public MappingSelection MappingType { get; set; } = MappingSelection.All;
 
+    /// <summary>Lets WillNeed bring in more than $MadvPSReadLimitPercent (50) percent of MemAvailable, after a confirmation.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     /// <summary>Stops the process (SIGSTOP) from the reading of its mappings until the advice is done.</summary>
     [Parameter]
     public SwitchParameter Freeze { get; set; }
@@ -58,9 +46,9 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach ((int id, object target, bool foundByName) in ProcessSelector.Selected(this, Id, Name, InputObject))
+        foreach ((ProcessTarget process, object input, bool foundByName) in ProcessSelector.Selected(this))
         {
-            AdviseProcess(id, target, foundByName);
+            AdviseProcess(process, input, foundByName);
         }
     }
 
@@ -70,8 +58,9 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
         _current?.Resume();
     }
 
-    private void AdviseProcess(int processId, object target, bool foundByName = false)
+    private void AdviseProcess(ProcessTarget process, object target, bool foundByName = false)
     {
+        int processId = process.ProcessId;
         if (_stopping)
         {
             return;
@@ -108,7 +97,22 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                     return;
                 }
 
+                if (AdvicePlan.BringsIn(_advice))
+                {
+                    // Swapped-out anonymous memory comes back from swap; file pages not resident are read.
+                    ProcessMemory? before = run.Before;
+                    long anonymous = MappingType == MappingSelection.File ? 0 : before?.Swap ?? plan.BytesToSend - plan.NonAnonymousBytesToSend;
+                    long fileResident = before is null ? 0 : Math.Max(0, before.Rss - before.Anonymous);
+                    long files = MappingType == MappingSelection.Anonymous ? 0 : Math.Max(0, plan.NonAnonymousBytesToSend - fileResident);
+                    if (!ReadLimit.Allows(this, Force, anonymous + files, $"{_advice} on process {processId} ({run.ProcessName})", target))
+                    {
+                        return;
+                    }
+                }
+
                 ProcessAdviceResult result = AdviceRun.Execute(this, plan, run.Handle, () => _stopping, run.Execute);
+                result.ThreadId = process.ThreadId;
+                var failures = new System.Collections.Generic.Dictionary<int, (int Count, long Bytes, PlannedRange First)>();
                 foreach (PlannedRange range in plan.Ranges)
                 {
                     if (range.SkipReason is not null)
@@ -117,7 +121,30 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
                     }
                     else if (range.Outcome.Errno != 0)
                     {
+                        failures[range.Outcome.Errno] = failures.TryGetValue(range.Outcome.Errno, out var f)
+                            ? (f.Count + 1, f.Bytes + range.Length, f.First)
+                            : (1, range.Length, range);
                         WriteVerbose($"Failed {range.Start:x}-{range.Start + (ulong)range.Length:x} {range.Path}: {KernelError.NameOf(range.Outcome.Errno)}, {ErrorRecords.ExplainRange(_advice, range.Outcome.Errno)}");
+                    }
+                }
+
+                // One error per kind of failure, with its reason: a run over many processes
+                // collects them in -ErrorVariable without one record per range.
+                // ENOMEM (not for Collapse) is a range the process unmapped after it was listed:
+                // its memory is gone, not refused, so it is a warning.
+                foreach ((int errno, (int count, long bytes, PlannedRange first)) in failures)
+                {
+                    string errName = KernelError.NameOf(errno);
+                    string message =
+                        $"{_advice} failed for {count} range(s) of process {processId} ({run.ProcessName}), {Display.Bytes(bytes)}, with {errName}: {ErrorRecords.ExplainRange(_advice, errno)} " +
+                        $"The first: {first.Start:x}-{first.Start + (ulong)first.Length:x} {first.Path}. The other ranges were advised (see RangesFailed and BytesAdvised); -Verbose lists each.";
+                    if (errno == KernelError.ENOMEM && _advice != MemoryAdvice.Collapse)
+                    {
+                        WriteWarning(message);
+                    }
+                    else
+                    {
+                        WriteError(new ErrorRecord(new InvalidOperationException(message), "RangeAdviceFailed", ErrorRecords.CategoryOf(errno), target));
                     }
                 }
 
@@ -133,6 +160,10 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
             // Found by name and gone (or a zombie) since: a short-lived process of that name, not an error.
             WriteVerbose($"Process {processId} exited before it could be advised.");
         }
+        catch (ProcessAccessException e) when (foundByName && e.Failure is ProcessAccessFailure.KernelThread or ProcessAccessFailure.Zombie)
+        {
+            WriteVerbose(e.Message);
+        }
         catch (ProcessAccessException e)
         {
             WriteError(ErrorRecords.ForProcess(e, target));
@@ -144,6 +175,13 @@ public sealed class SetProcessMadviseCommand : PSCmdlet
         catch (SmapsFormatException e)
         {
             WriteError(ErrorRecords.ForFormat(e, processId));
+        }
+        catch (Interop.LinuxErrorException e)
+        {
+            // A freeze or resume refused: this process only, and the next one is advised.
+            WriteError(new ErrorRecord(
+                new InvalidOperationException($"Advising process {processId} failed: {e.Message} Nothing more was sent to it.", e),
+                "ProcessAdviceFailed", ErrorRecords.CategoryOf(e.ErrorNumber), target));
         }
     }
 }

@@ -1,82 +1,85 @@
 using System;
 using System.Runtime.InteropServices;
-using System.Text;
 using Microsoft.Win32.SafeHandles;
 
 namespace MadvPS.Interop;
 
 /// <summary>
-/// struct procmap_query of include/uapi/linux/fs.h (Linux 6.11), declared here because Debian 12's
-/// headers predate it: 104 bytes, u64 fields at 0..64, u32 at 72..84, u64 name and build-id
-/// addresses at 88 and 96.
+/// struct procmap_query of include/uapi/linux/fs.h (Linux 6.11): 104 bytes, u64 fields at 0..64,
+/// u32 at 72..84, the name and build-id addresses at 88 and 96. Debian 12's headers predate it,
+/// so it is declared here.
 /// </summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct ProcmapQuery
+[StructLayout(LayoutKind.Explicit, Size = 104)]
+internal struct ProcmapQueryArgs
 {
-    public ulong Size;
-    public ulong QueryFlags;
-    public ulong QueryAddr;
-    public ulong VmaStart;
-    public ulong VmaEnd;
-    public ulong VmaFlags;
-    public ulong VmaPageSize;
-    public ulong VmaOffset;
-    public ulong Inode;
-    public uint DevMajor;
-    public uint DevMinor;
-    public uint VmaNameSize;
-    public uint BuildIdSize;
-    public ulong VmaNameAddr;
-    public ulong BuildIdAddr;
+    [FieldOffset(0)] public ulong Size;
+    [FieldOffset(8)] public ulong QueryFlags;
+    [FieldOffset(16)] public ulong QueryAddr;
+    [FieldOffset(24)] public ulong VmaStart;
+    [FieldOffset(32)] public ulong VmaEnd;
+    [FieldOffset(40)] public ulong VmaFlags;
+    [FieldOffset(48)] public ulong VmaPageSize;
+    [FieldOffset(56)] public ulong VmaOffset;
+    [FieldOffset(64)] public ulong Inode;
+    [FieldOffset(72)] public uint DevMajor;
+    [FieldOffset(76)] public uint DevMinor;
+    [FieldOffset(80)] public uint VmaNameSize;
+    [FieldOffset(84)] public uint BuildIdSize;
+    [FieldOffset(88)] public ulong VmaNameAddr;
+    [FieldOffset(96)] public ulong BuildIdAddr;
+
+    /// <summary>The name's length without its terminating NUL (the kernel counts the NUL); 0 for no name.</summary>
+    public readonly int NameLength => VmaNameSize == 0 ? 0 : (int)VmaNameSize - 1;
 }
 
 internal static partial class Libc
 {
-    // _IOWR('f', 17, struct procmap_query): dir 3 << 30 | size 104 << 16 | 'f' << 8 | 17.
-    internal const ulong PROCMAP_QUERY = 0xC0686611;
-    internal const ulong PROCMAP_QUERY_VMA_READABLE = 0x01, PROCMAP_QUERY_VMA_WRITABLE = 0x02,
-        PROCMAP_QUERY_VMA_EXECUTABLE = 0x04, PROCMAP_QUERY_VMA_SHARED = 0x08, PROCMAP_QUERY_COVERING_OR_NEXT_VMA = 0x10;
+    /// <summary>PROCMAP_QUERY = _IOWR('f', 17, struct procmap_query): dir 3 &lt;&lt; 30 | size 104 &lt;&lt; 16 | 'f' &lt;&lt; 8 | 17.</summary>
+    internal const uint PROCMAP_QUERY = 0xC0686611;
 
-    // ioctl(2) is variadic in glibc; one pointer argument is passed as a fixed one (see FixedArity).
+    internal const ulong PROCMAP_QUERY_VMA_READABLE = 0x01, PROCMAP_QUERY_VMA_WRITABLE = 0x02,
+        PROCMAP_QUERY_VMA_EXECUTABLE = 0x04, PROCMAP_QUERY_VMA_SHARED = 0x08;
+
+    /// <summary>The VMA that covers query_addr, or else the next one.</summary>
+    internal const ulong PROCMAP_QUERY_COVERING_OR_NEXT_VMA = 0x10;
+
+    // ioctl(int, unsigned long, ...): variadic, declared with fixed arity under the rule of
+    // FixedArityVariadicCallsAreSafe (the third argument is a pointer).
     [LibraryImport(Name, EntryPoint = "ioctl", SetLastError = true)]
-    private static unsafe partial int ioctl_raw(SafeFileHandle fd, nuint request, void* argument);
+    private static partial int ioctl_procmap_query(SafeFileHandle fd, nuint request, nint argument);
 
     /// <summary>
-    /// The VMA covering <paramref name="address"/> or the next one, through an open /proc/PID/maps.
-    /// Returns 0, or the errno: ENOENT when there is none, ENOTTY or EINVAL on kernels before 6.11.
+    /// The VMA that covers <paramref name="address"/> (or, with PROCMAP_QUERY_COVERING_OR_NEXT_VMA
+    /// in <paramref name="flags"/>, the next one), through a /proc/PID/maps descriptor, with its
+    /// name's exact bytes in <paramref name="name"/> (" (deleted)" appended for an unlinked file, no
+    /// escaping). Failed with ENOTTY (or EINVAL) before 6.11, ENOENT when there is no such VMA,
+    /// ENAMETOOLONG when <paramref name="name"/> is too small, ENOSYS where the call is not made.
     /// </summary>
-    internal static unsafe int QueryVma(SafeFileHandle maps, ulong address, byte[] nameBuffer, out ProcmapQuery vma, out string name)
+    internal static unsafe SysResult ProcmapQuery(SafeFileHandle maps, ulong address, ulong flags, Span<byte> name, out ProcmapQueryArgs vma)
     {
-        name = "";
         vma = default;
         if (!FixedArityVariadicCallsAreSafe)
         {
-            return (int)Errno.ENOSYS;
+            return SysResult.FromErrorNumber("ioctl(PROCMAP_QUERY)", (int)Errno.ENOSYS);
         }
 
-        fixed (byte* buffer = nameBuffer)
+        fixed (byte* buffer = name)
         {
-            var query = new ProcmapQuery
+            var query = new ProcmapQueryArgs
             {
-                Size = (ulong)sizeof(ProcmapQuery),
-                QueryFlags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA,
+                Size = (ulong)sizeof(ProcmapQueryArgs),
+                QueryFlags = flags,
                 QueryAddr = address,
-                VmaNameSize = (uint)nameBuffer.Length,
+                VmaNameSize = (uint)name.Length,
                 VmaNameAddr = (ulong)buffer,
             };
-            if (ioctl_raw(maps, (nuint)PROCMAP_QUERY, &query) != 0)
+            SysResult result = SysResult.FromReturn("ioctl(PROCMAP_QUERY)", ioctl_procmap_query(maps, PROCMAP_QUERY, (nint)(&query)));
+            if (!result.Failed)
             {
-                return Marshal.GetLastPInvokeError();
+                vma = query;
             }
 
-            vma = query;
-            if (query.VmaNameSize > 0)
-            {
-                // The size includes the terminating NUL.
-                name = Encoding.UTF8.GetString(nameBuffer, 0, (int)query.VmaNameSize - 1);
-            }
-
-            return 0;
+            return result;
         }
     }
 }

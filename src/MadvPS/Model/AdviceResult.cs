@@ -18,6 +18,8 @@ public enum AdviceStatus
 public sealed class AdviceResult
 {
     public int ProcessId { get; set; }
+    /// <summary>The thread ID that was given (to -Id) when it was a thread's and not the process's own; null otherwise. ProcessId is always the process's.</summary>
+    public int? ThreadId { get; set; }
     public string ProcessName { get; set; } = "";
     public ulong Start { get; set; }
     public ulong End { get; set; }

@@ -7,4 +7,6 @@ public enum CacheSource
     Cachestat,
     /// <summary>mincore(2) on a read-only mapping of the file: cached pages only.</summary>
     Mincore,
+    /// <summary>Not measured: the kernel shows this file's page cache only to its owner, CAP_FOWNER or a user who may write it; the advice was given all the same, and the cached figures are 0.</summary>
+    NotVisible,
 }

@@ -16,10 +16,12 @@ public sealed class MemoryAccess : MemoryMapping
     {
         ArgumentNullException.ThrowIfNull(mapping);
         ProcessId = mapping.ProcessId;
+        ThreadId = mapping.ThreadId;
         ProcessName = mapping.ProcessName;
         ProcessStartTime = mapping.ProcessStartTime;
         BootId = mapping.BootId;
         ExecutableId = mapping.ExecutableId;
+        PidNamespace = mapping.PidNamespace;
         Start = mapping.Start;
         End = mapping.End;
         Size = mapping.Size;

@@ -11,6 +11,8 @@ namespace MadvPS;
 public class MemoryMapping
 {
     public int ProcessId { get; set; }
+    /// <summary>The thread ID that was given (to -Id) when it was a thread's and not the process's own; null otherwise. ProcessId is always the process's.</summary>
+    public int? ThreadId { get; set; }
     public string ProcessName { get; set; } = "";
     /// <summary>Start time of the process in clock ticks after boot (/proc/PID/stat field 22).</summary>
     public ulong ProcessStartTime { get; set; }
@@ -18,6 +20,8 @@ public class MemoryMapping
     public string BootId { get; set; } = "";
     /// <summary>The program the process ran when the mapping was read (its executable, code and stack addresses); an exec changes it. Empty when it could not be read.</summary>
     public string ExecutableId { get; set; } = "";
+    /// <summary>The inode of the PID namespace the object was read in (/proc/self/ns/pid); its ProcessId is numbered there.</summary>
+    public ulong PidNamespace { get; set; }
 
     public ulong Start { get; set; }
     public ulong End { get; set; }
@@ -28,9 +32,14 @@ public class MemoryMapping
     /// <summary>major:minor in hex, as the kernel prints it.</summary>
     public string Device { get; set; } = "";
     public ulong Inode { get; set; }
-    /// <summary>The name the kernel gives the mapping, with <c>\012</c> decoded and without a trailing " (deleted)".</summary>
+    /// <summary>
+    /// The name the kernel gives the mapping, byte for byte: <c>\012</c> decoded, and where the text is
+    /// ambiguous (a real backslash, a name really ending in " (deleted)") as the kernel answers
+    /// (PROCMAP_QUERY; the file's device and inode). Without the " (deleted)" the kernel appends to an unlinked file.
+    /// </summary>
     public string Path { get; set; } = "";
     public MappingKind Kind { get; set; }
+    /// <summary>The mapped file was unlinked: the kernel appended " (deleted)" and no file of that whole name is the one mapped.</summary>
     public bool IsDeleted { get; set; }
 
     // The smaps size fields, copied from the parsed entry as one block (SmapsField is their list).

@@ -6,6 +6,8 @@ namespace MadvPS;
 public sealed class ProcessAdviceResult
 {
     public int ProcessId { get; set; }
+    /// <summary>The thread ID that was given (to -Id) when it was a thread's and not the process's own; null otherwise. ProcessId is always the process's.</summary>
+    public int? ThreadId { get; set; }
     public string ProcessName { get; set; } = "";
     public MemoryAdvice Advice { get; set; }
     public string MappingType { get; set; } = "";

@@ -6,9 +6,13 @@ namespace MadvPS;
 public sealed class ProcessMemory
 {
     public int ProcessId { get; set; }
+    /// <summary>The thread ID that was given (to -Id) when it was a thread's and not the process's own; null otherwise. ProcessId is always the process's.</summary>
+    public int? ThreadId { get; set; }
     public string ProcessName { get; set; } = "";
     public ulong ProcessStartTime { get; set; }
     public string BootId { get; set; } = "";
+    /// <summary>The inode of the PID namespace the object was read in (/proc/self/ns/pid); its ProcessId is numbered there.</summary>
+    public ulong PidNamespace { get; set; }
 
     /// <summary>The arguments, joined by spaces (/proc/PID/cmdline); tells processes of one name apart.</summary>
     public string CommandLine { get; set; } = "";

@@ -53,7 +53,7 @@ internal sealed class MeasuredProcess : IDisposable
         try
         {
             ProcessStat stat = directory.ReadStat()
-                ?? throw new ProcessAccessException(ProcessAccessFailure.NotFound, processId, $"No process has the ID {processId}.");
+                ?? throw ProcessAccessException.NotFound(processId);
             string name = ProcessNames.Resolve(processId, stat.Command);
             try
             {
@@ -62,11 +62,11 @@ internal sealed class MeasuredProcess : IDisposable
             catch (LinuxErrorException e) when (e.Errno is Errno.EACCES or Errno.EPERM)
             {
                 throw new ProcessAccessException(ProcessAccessFailure.PermissionDenied, processId,
-                    $"Access to /proc/{processId}/smaps of process {processId} ({name}) was denied: reading another user's process needs ptrace read access (root, CAP_SYS_PTRACE, or the same user within the Yama ptrace_scope). Nothing was cleared.", e);
+                    $"Access to /proc/{processId}/smaps of process {processId} ({name}) was denied: {KernelInfo.PtraceDenial(processId)}. Nothing was cleared.", e);
             }
             catch (LinuxErrorException e) when (e.Errno is Errno.ESRCH or Errno.ENOENT)
             {
-                throw new ProcessAccessException(ProcessAccessFailure.NotFound, processId, $"No process has the ID {processId}.", e);
+                throw ProcessAccessException.NotFound(processId, e);
             }
 
             SafeFileHandle clearRefs = ClearRefs.Open(directory, name);

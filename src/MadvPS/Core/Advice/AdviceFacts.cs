@@ -80,4 +80,7 @@ internal static class AdviceFacts
     /// <summary>Whether process_madvise on the caller's own memory takes the advice (any since 6.13).</summary>
     public static bool AllowedForSelf(MemoryAdvice advice, Version kernel) =>
         kernel >= AnyAdviceForSelfSince || AllowedForOtherProcess(advice, kernel);
+
+    /// <summary>Whether the running kernel knows the advice at all (madvise(NULL, 0, advice) answers 0), as Get-MemoryAdviceSupport shows it.</summary>
+    public static bool KernelKnows(MemoryAdvice advice) => Interop.Libc.KernelKnowsAdvice((int)advice);
 }

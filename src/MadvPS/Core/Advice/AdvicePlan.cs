@@ -41,8 +41,22 @@ internal sealed class AdvicePlan
     public long BytesToSend { get; private set; }
     public int Calls { get; private set; }
 
+    /// <summary>
+    /// For advice that brings memory in (WillNeed, PopulateRead, PopulateWrite): the most bytes
+    /// the sent ranges can bring in, from the Rss and Swap given with them (a range given without
+    /// them counts whole).
+    /// </summary>
+    public long BytesToBringIn { get; private set; }
+
+    /// <summary>The sent bytes of mappings that are not anonymous memory (files, memfds, shared memory).</summary>
+    public long NonAnonymousBytesToSend { get; private set; }
+
+    /// <summary>Whether the advice reads or allocates memory on purpose, and so is bounded by the memory limit.</summary>
+    public static bool BringsIn(MemoryAdvice advice) =>
+        advice is MemoryAdvice.WillNeed or MemoryAdvice.PopulateRead or MemoryAdvice.PopulateWrite;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Add(ulong start, long length, string path, VmFlags? flags, MappingKind? kind, MappingIdentity? identity = null)
+    public void Add(ulong start, long length, string path, VmFlags? flags, MappingKind? kind, MappingIdentity? identity = null, long? rss = null, long? swap = null)
     {
         var range = new PlannedRange
         {
@@ -59,6 +73,21 @@ internal sealed class AdvicePlan
         {
             RangesToSend++;
             BytesToSend += length;
+            bool anonymous = kind is MappingKind.Anonymous or MappingKind.Heap or MappingKind.Stack or MappingKind.NamedAnonymous;
+            if (!anonymous)
+            {
+                NonAnonymousBytesToSend += length;
+            }
+
+            if (BringsIn(Advice))
+            {
+                // Anonymous memory that is not resident is either swapped out (WillNeed and
+                // PopulateRead read it back) or never touched (PopulateRead maps the shared zero
+                // page, PopulateWrite allocates it). File pages not resident are read.
+                BytesToBringIn += anonymous && Advice != MemoryAdvice.PopulateWrite
+                    ? swap ?? length
+                    : Math.Max(0, length - (rss ?? 0));
+            }
         }
     }
 

@@ -18,9 +18,19 @@ internal static class AdvicePolicy
             return "The range is empty.";
         }
 
-        if (kind == MappingKind.Vsyscall || start >= UserSpaceEnd || start + (ulong)length > UserSpaceEnd)
+        if (kind == MappingKind.Vsyscall)
         {
-            return "The range lies outside user space ([vsyscall]); the kernel would fail the whole call with EFAULT.";
+            return "[vsyscall] lies in the kernel's half of the address space; the kernel would fail the whole call with EFAULT.";
+        }
+
+        if ((ulong)length > ulong.MaxValue - start)
+        {
+            return $"Start 0x{start:x} plus Size {length} passes 2^64: no address space holds this range. Check -Address and -Length.";
+        }
+
+        if (start >= UserSpaceEnd || start + (ulong)length > UserSpaceEnd)
+        {
+            return $"The range 0x{start:x}-0x{start + (ulong)length:x} reaches into the kernel's half of the address space (user space ends below 0x{UserSpaceEnd:x} even with 5-level page tables); the kernel would fail the whole call with EFAULT.";
         }
 
         AdviceFact fact = AdviceFacts.Of(advice);

@@ -38,6 +38,9 @@ internal sealed class ProcessAdviceRun : IDisposable
     /// <summary>True when the listing was left part way because <c>stopping</c> said so.</summary>
     public bool Stopped { get; private set; }
 
+    /// <summary>The process's totals before the advice (smaps_rollup), read beside the listing.</summary>
+    public ProcessMemory? Before => _before;
+
     /// <param name="freeze">Stop the process before the listing (the cmdlet passes false under -WhatIf).</param>
     /// <exception cref="ProcessAccessException">No such process, no access, or it exited.</exception>
     /// <exception cref="SmapsFormatException">smaps could not be parsed.</exception>
@@ -50,6 +53,7 @@ internal sealed class ProcessAdviceRun : IDisposable
         var run = new ProcessAdviceRun(handle, ProcessNames.Resolve(processId, handle.Stat.Command), new AdvicePlan(advice), selection, clock);
         try
         {
+            ProcessLookup.RequireAddressSpace(handle.Stat, run.ProcessName);
             if (freeze is not null)
             {
                 run.Freeze = handle.Freeze(freeze);

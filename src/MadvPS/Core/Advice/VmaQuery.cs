@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Text;
 using MadvPS.Interop;
 using Microsoft.Win32.SafeHandles;
 
@@ -45,7 +46,7 @@ internal static class VmaQuery
                 ulong at = range.Start;
                 while (at < end)
                 {
-                    int errno = Libc.QueryVma(maps, at, name, out ProcmapQuery vma, out string path);
+                    int errno = Libc.ProcmapQuery(maps, at, Libc.PROCMAP_QUERY_COVERING_OR_NEXT_VMA, name, out ProcmapQueryArgs vma).Errno;
                     if (errno == (int)Errno.ENAMETOOLONG)
                     {
                         name = new byte[name.Length * 16];
@@ -72,7 +73,7 @@ internal static class VmaQuery
                         break;
                     }
 
-                    found[vma.VmaStart] = ToLive(vma, path);
+                    found[vma.VmaStart] = ToLive(vma, Encoding.UTF8.GetString(name, 0, vma.NameLength));
                     at = vma.VmaEnd;
                 }
             }
@@ -81,7 +82,7 @@ internal static class VmaQuery
         }
     }
 
-    private static LiveVma ToLive(ProcmapQuery vma, string name)
+    private static LiveVma ToLive(ProcmapQueryArgs vma, string name)
     {
         ulong f = vma.VmaFlags;
         string permissions = string.Concat(

@@ -5,6 +5,9 @@ namespace MadvPS.Core;
 /// <summary>errno values as the layers above the core see them: by name, never as Interop types.</summary>
 internal static class KernelError
 {
+    /// <summary>ENOMEM: out of memory, or (for madvise) a range that is not mapped.</summary>
+    public const int ENOMEM = (int)Errno.ENOMEM;
+
     /// <summary>EACCES, EFAULT… for the values the module knows, else "errno N".</summary>
     public static string NameOf(int errno) => LinuxErrorException.NameOf(errno);
 

@@ -10,8 +10,7 @@ internal static class MappingReader
 {
     /// <summary>The process as it is now, or a NotFound error.</summary>
     public static ProcessStat Describe(int processId) =>
-        ProcessStat.TryRead(processId)
-        ?? throw new ProcessAccessException(ProcessAccessFailure.NotFound, processId, $"No process has the ID {processId}.");
+        ProcessStat.TryRead(processId) ?? throw ProcessAccessException.NotFound(processId);
 
     /// <summary>
     /// Streams the mappings of /proc/PID/smaps. A process that exits part way through yields the
@@ -22,10 +21,12 @@ internal static class MappingReader
     {
         string bootId = ProcessIdentity.CurrentBootId;
         string executable = procRoot is null ? ExecutableIdentity.Read(process.ProcessId) : "";
+        using var names = new ExactNames(process.ProcessId);
         foreach (SmapsEntry entry in ReadEntries(process, "smaps", stream => new SmapsParser(stream, expectVmFlags: true), procRoot, readAhead))
         {
             MemoryMapping mapping = ToMapping(entry, process, processName, bootId);
             mapping.ExecutableId = executable;
+            names.Fix(mapping);
             yield return mapping;
         }
     }
@@ -101,6 +102,7 @@ internal static class MappingReader
                 ProcessName = processName,
                 ProcessStartTime = process.StartTime,
                 BootId = ProcessIdentity.CurrentBootId,
+                PidNamespace = ProcessIdentity.CurrentPidNamespace,
                 Sizes = entry.Sizes,
             };
         }
@@ -119,6 +121,7 @@ internal static class MappingReader
             ProcessName = processName,
             ProcessStartTime = process.StartTime,
             BootId = bootId,
+            PidNamespace = ProcessIdentity.CurrentPidNamespace,
             Start = entry.Start,
             End = entry.End,
             Size = (long)(entry.End - entry.Start),
@@ -151,8 +154,7 @@ internal static class MappingReader
         }
     }
 
-    private static bool StillRunning(ProcessStat process) =>
-        ProcessStat.TryRead(process.ProcessId) is ProcessStat now && now.StartTime == process.StartTime && now.State != 'Z' && now.State != 'X';
+    private static bool StillRunning(ProcessStat process) => ProcessLookup.StillRunning(process);
 
     private static ProcessAccessException Exited(ProcessStat process, Exception? inner) =>
         new(ProcessAccessFailure.Exited, process.ProcessId,
@@ -180,11 +182,11 @@ internal static class MappingReader
         catch (UnauthorizedAccessException e)
         {
             throw new ProcessAccessException(ProcessAccessFailure.PermissionDenied, processId,
-                $"Access to {path} was denied: reading another user's process needs ptrace read access (root, CAP_SYS_PTRACE, or the same user within the Yama ptrace_scope).", e);
+                $"Access to {path} was denied: {KernelInfo.PtraceDenial(processId)}.", e);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new ProcessAccessException(ProcessAccessFailure.NotFound, processId, $"No process has the ID {processId}.", e);
+            throw ProcessAccessException.NotFound(processId, e);
         }
     }
 }

@@ -12,6 +12,9 @@ internal sealed record FileAdviceOutcome(
 /// <summary>Gives posix_fadvise advice to a range of a file and measures its page cache before and after.</summary>
 internal static class FileAdvisor
 {
+    /// <summary>The figures of a file whose page cache the caller may not see: nothing measured.</summary>
+    public static CacheFigures NotVisible { get; } = new(0, null, null, null, null, CacheSource.NotVisible);
+
     /// <summary>The range in bytes: length 0 means to the end of the file.</summary>
     public static (long Offset, long Length) Range(CachedFile file, long offset, long length) =>
         (offset, length == 0 ? Math.Max(0, file.Size - offset) : length);
@@ -20,8 +23,11 @@ internal static class FileAdvisor
     /// Gives the advice. With <paramref name="flush"/> the file's dirty pages are written first
     /// (fdatasync), so that DontNeed can drop all of them.
     /// </summary>
+    /// <param name="dataExtents">For WillNeed: the extents to read (FileExtents.Data), so that holes are not read; null reads the whole range.</param>
+    /// <param name="progress">For WillNeed: called with the bytes asked for so far and the total, after each readahead window.</param>
     public static FileAdviceOutcome Advise(CachedFile file, FileAdvice advice, long offset, long length, bool flush,
-        CacheFigures? before = null, CacheMeasureMethod method = CacheMeasureMethod.Auto)
+        CacheFigures? before = null, CacheMeasureMethod method = CacheMeasureMethod.Auto,
+        List<(long Start, long Length)>? dataExtents = null, Action<long, long>? progress = null)
     {
         if (offset < 0 || length < 0)
         {
@@ -49,10 +55,23 @@ internal static class FileAdvisor
         {
             long end = length == 0 ? file.Size : Math.Min(file.Size, offset + length);
             long step = FileCacheFacts.ReadaheadWindowBytes(file.DeviceMajor, file.DeviceMinor);
-            for (long at = offset; at < end; at += step)
+            List<(long Start, long Length)> extents = dataExtents ?? new() { (offset, Math.Max(0, end - offset)) };
+            long total = FileExtents.Bytes(extents);
+            long done = 0;
+            foreach ((long start, long extentLength) in extents)
             {
-                Fadvise(file, at, Math.Min(step, end - at), value, advice);
-                calls++;
+                long extentEnd = Math.Min(end, start + extentLength);
+                for (long at = start; at < extentEnd; at += step)
+                {
+                    long piece = Math.Min(step, extentEnd - at);
+                    Fadvise(file, at, piece, value, advice);
+                    calls++;
+                    done += piece;
+                    if ((calls & 1023) == 0)
+                    {
+                        progress?.Invoke(done, total);
+                    }
+                }
             }
         }
         else
@@ -61,9 +80,12 @@ internal static class FileAdvisor
             calls++;
         }
 
-        CacheFigures after = FileCacheMeter.Measure(file, offset, length, method);
+        // posix_fadvise needs only a readable descriptor; the page cache's visibility decides what
+        // can be measured, not what can be advised.
+        CacheFigures after = measuredBefore.Source == CacheSource.NotVisible ? NotVisible : FileCacheMeter.Measure(file, offset, length, method);
         (long rangeOffset, long rangeLength) = Range(file, offset, length);
-        string note = Explain(file, advice, rangeOffset, rangeLength, length == 0, measuredBefore, after, flush);
+        long? data = advice == FileAdvice.WillNeed && dataExtents is not null ? FileExtents.Bytes(dataExtents) : null;
+        string note = Explain(file, advice, rangeOffset, rangeLength, length == 0, measuredBefore, after, flush, data);
         return new FileAdviceOutcome(rangeOffset, rangeLength, measuredBefore, after, flush, calls, note);
     }
 
@@ -84,10 +106,14 @@ internal static class FileAdvisor
 
     /// <summary>What the kernel did not do that the caller may expect, from the figures and the rules in FileCacheFacts.</summary>
     internal static string Explain(CachedFile file, FileAdvice advice, long offset, long length, bool toEnd,
-        CacheFigures before, CacheFigures after, bool flushed)
+        CacheFigures before, CacheFigures after, bool flushed, long? dataBytes = null)
     {
         var notes = new List<string>();
-        if (!FileCacheFacts.ActsOnPageCache(advice))
+        if (after.Source == CacheSource.NotVisible)
+        {
+            notes.Add($"The kernel took {advice}, but shows this file's page cache only to its owner, to CAP_FOWNER or to a user who may write it, so what it did is not measured (the cached figures are 0). Run as the owner or as root to measure it.");
+        }
+        else if (!FileCacheFacts.ActsOnPageCache(advice))
         {
             notes.Add($"{advice} sets how reads through one open file read ahead; MadvPS's own descriptor is closed again, so no reader is affected. A program must give it on its own descriptor.");
         }
@@ -111,9 +137,18 @@ internal static class FileAdvisor
 
             notes.Add($"{Display.Bytes(after.Cached)} stayed cached: pages that processes map, lock, or are writing back do not leave.");
         }
-        else if (advice == FileAdvice.WillNeed && after.Cached < FileCacheFacts.RoundUp(Math.Min(length, Math.Max(0, file.Size - offset)), FileCacheMeter.PageSize))
+        else if (advice == FileAdvice.WillNeed)
         {
-            notes.Add("Readahead is asynchronous and may be cut short by memory pressure: not all of the range is cached yet.");
+            long range = Math.Min(length, Math.Max(0, file.Size - offset));
+            if (dataBytes is long data && data < range)
+            {
+                notes.Add($"{Display.Bytes(range - data)} of the range are holes (SEEK_HOLE), which hold no data and were not read; {Display.Bytes(data)} of data were.");
+            }
+
+            if (after.Cached < FileCacheFacts.RoundUp(dataBytes ?? range, FileCacheMeter.PageSize))
+            {
+                notes.Add("Readahead is asynchronous and may be cut short by memory pressure: not all of the range is cached yet.");
+            }
         }
 
         return string.Join(" ", notes);

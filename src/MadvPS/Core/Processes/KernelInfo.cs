@@ -66,6 +66,26 @@ internal static class KernelInfo
 
     public static bool HasCapSysAdmin => Capabilities.ThreadHas(Capabilities.SysAdmin);
 
+    public static bool HasCapSysPtrace => Capabilities.ThreadHas(Capabilities.SysPtrace);
+
+    /// <summary>MemAvailable from /proc/meminfo, in bytes: the kernel's estimate of what can be allocated without swapping.</summary>
+    public static long MemAvailable => MeminfoBytes("MemAvailable:");
+
+    /// <summary>
+    /// Why the kernel's ptrace read check (which guards smaps, maps and process_madvise) refused
+    /// <paramref name="processId"/>, as far as the caller can tell: what is missing, or, for a
+    /// caller that already has CAP_SYS_PTRACE, that the refusal comes from elsewhere.
+    /// </summary>
+    public static string PtraceDenial(int processId)
+    {
+        if (HasCapSysPtrace)
+        {
+            return $"this caller already has CAP_SYS_PTRACE{(Environment.UserName == "root" ? " and is root" : "")}, so no capability is missing: the kernel's ptrace check refuses process {processId} for another reason, a security module (Yama, SELinux, AppArmor, Landlock) or a process that is not dumpable in a user namespace this caller holds no capability in. Read it from inside its own namespace or container, or see the security module's log";
+        }
+
+        return $"reading another user's process, or one that is not dumpable, needs ptrace read access: run as the same user (within the Yama ptrace_scope), or with CAP_SYS_PTRACE (root has it)";
+    }
+
     private static long MeminfoBytes(string key)
     {
         foreach (string line in File.ReadLines("/proc/meminfo"))

@@ -32,7 +32,7 @@ internal sealed class ProcDirectory : IDisposable
         }
         catch (LinuxErrorException e) when (e.Errno is Errno.ENOENT or Errno.ESRCH)
         {
-            throw new ProcessAccessException(ProcessAccessFailure.NotFound, processId, $"No process has the ID {processId}.", e);
+            throw ProcessAccessException.NotFound(processId, e);
         }
     }
 
@@ -59,7 +59,7 @@ internal sealed class ProcDirectory : IDisposable
     }
 
     /// <summary>True while the process runs (not a zombie, not reaped).</summary>
-    public bool IsAlive() => ReadStat() is ProcessStat stat && stat.State is not ('Z' or 'X');
+    public bool IsAlive() => ReadStat() is ProcessStat stat && !stat.IsZombie;
 
     /// <summary>Opens a file of the process for reading, unbuffered (the smaps parser reads large blocks itself).</summary>
     public FileStream OpenRead(string file) =>

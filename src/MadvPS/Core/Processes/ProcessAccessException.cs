@@ -12,6 +12,14 @@ internal enum ProcessAccessFailure
     Exited,
     /// <summary>The PID now belongs to another process, or the object was read on another host or boot.</summary>
     IdentityChanged,
+    /// <summary>A kernel thread (PF_KTHREAD): no user address space to read or advise.</summary>
+    KernelThread,
+    /// <summary>Exited and not reaped by its parent: its address space is gone.</summary>
+    Zombie,
+    /// <summary>The object was read in another PID namespace, where its ProcessId names another process.</summary>
+    OtherPidNamespace,
+    /// <summary>A system call failed for a reason that is none of the above (Errno says which).</summary>
+    SystemError,
 }
 
 /// <summary>A process the module cannot read or advise, and why.</summary>
@@ -26,4 +34,11 @@ internal sealed class ProcessAccessException : Exception
 
     public ProcessAccessFailure Failure { get; }
     public int ProcessId { get; }
+
+    /// <summary>The errno of a SystemError (from the inner LinuxErrorException), else 0.</summary>
+    public int Errno => (InnerException as Interop.LinuxErrorException)?.ErrorNumber ?? 0;
+
+    /// <summary>The one wording of "no such process" (a thread ID is resolved before this is said).</summary>
+    public static ProcessAccessException NotFound(int processId, Exception? inner = null) =>
+        new(ProcessAccessFailure.NotFound, processId, $"No process or thread has the ID {processId}. Check it with Get-Process, or 'ps -eL' for thread IDs.", inner);
 }

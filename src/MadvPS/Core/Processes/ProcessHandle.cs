@@ -47,9 +47,16 @@ internal sealed class ProcessHandle : IDisposable
         {
             pidfd = Libc.PidfdOpen(processId);
         }
-        catch (LinuxErrorException e) when (e.Errno is Errno.ESRCH or Errno.EINVAL)
+        catch (LinuxErrorException e) when (e.Errno is Errno.ESRCH or Errno.EINVAL or Errno.ENOENT)
         {
-            throw new ProcessAccessException(ProcessAccessFailure.NotFound, processId, $"No process has the ID {processId}.", e);
+            // ENOENT (6.9 and later) or EINVAL (before): the ID is a thread's, not a process's.
+            // Callers resolve thread IDs first (ProcessLookup.Resolve), so this is an ID gone.
+            throw ProcessAccessException.NotFound(processId, e);
+        }
+        catch (LinuxErrorException e)
+        {
+            throw new ProcessAccessException(ProcessAccessFailure.SystemError, processId,
+                $"A pidfd for process {processId} could not be opened: {e.Message} Nothing was sent.", e);
         }
 
         try

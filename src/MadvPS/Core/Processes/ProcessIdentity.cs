@@ -15,18 +15,40 @@ internal readonly record struct ProcessIdentity(int ProcessId, ulong StartTime, 
     /// <summary>This host's boot id, read once.</summary>
     public static string CurrentBootId =>
         s_bootId ??= File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
+
+    private static ulong? s_pidNamespace;
+
+    /// <summary>
+    /// The inode of this process's PID namespace (/proc/self/ns/pid), in which the PIDs it reads
+    /// are numbered; 0 when it cannot be read. A PID read in another namespace names another process here.
+    /// </summary>
+    public static ulong CurrentPidNamespace => s_pidNamespace ??= ReadPidNamespace();
+
+    private static ulong ReadPidNamespace()
+    {
+        try
+        {
+            return Interop.Libc.Statx("/proc/self/ns/pid").Inode;
+        }
+        catch (Interop.LinuxErrorException)
+        {
+            return 0;
+        }
+    }
 }
 
-/// <summary>What /proc/PID/stat says of a process.</summary>
-internal readonly record struct ProcessStat(int ProcessId, string Command, char State, ulong StartTime, uint Flags = 0)
+/// <summary>What /proc/PID/stat says of a process: fields 1 to 4, 9 (flags) and 22.</summary>
+internal readonly record struct ProcessStat(int ProcessId, string Command, char State, ulong StartTime, uint Flags = 0, int ParentId = 0)
 {
-    // PF_KTHREAD (include/linux/sched.h), in field 9 of stat since Linux 2.6.
-    private const uint KernelThreadFlag = 0x00200000;
+    /// <summary>PF_KTHREAD of include/linux/sched.h: the task is a kernel thread, with no user address space.</summary>
+    public const uint KernelThreadFlag = 0x00200000;
 
     public bool IsStopped => State is 'T' or 't';
 
-    /// <summary>A kernel thread: no mm, so no mappings and no smaps_rollup (its open fails with ESRCH).</summary>
     public bool IsKernelThread => (Flags & KernelThreadFlag) != 0;
+
+    /// <summary>Exited and not yet reaped by its parent (Z), or being reaped (X): no address space left.</summary>
+    public bool IsZombie => State is 'Z' or 'X';
 
     public ProcessIdentity Identity => new(ProcessId, StartTime, ProcessIdentity.CurrentBootId);
 
@@ -52,7 +74,8 @@ internal readonly record struct ProcessStat(int ProcessId, string Command, char 
 
     /// <summary>
     /// The command is between the first '(' and the last ')': it may itself hold spaces and
-    /// parentheses. Field 3 (state) follows, flags is field 9 and starttime field 22 (proc_pid_stat(5)).
+    /// parentheses. Field 3 (state) follows, then 4 (ppid); flags is field 9 and starttime
+    /// field 22 (proc_pid_stat(5)).
     /// </summary>
     public static ProcessStat Parse(int processId, string text)
     {
@@ -76,6 +99,7 @@ internal readonly record struct ProcessStat(int ProcessId, string Command, char 
             command,
             fields[0][0],
             ulong.Parse(fields[startTimeIndex], NumberStyles.None, CultureInfo.InvariantCulture),
-            uint.Parse(fields[flagsIndex], NumberStyles.None, CultureInfo.InvariantCulture));
+            uint.Parse(fields[9 - 3], NumberStyles.None, CultureInfo.InvariantCulture),
+            int.Parse(fields[4 - 3], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
     }
 }
