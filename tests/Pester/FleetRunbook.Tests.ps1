@@ -51,8 +51,8 @@ Describe 'Invoke-FleetReclaim.ps1' {
         if ($skipReason) { Set-ItResult -Skipped -Because "sshd cannot run here: $skipReason"; return }
         $before = Get-FileResident
         $before | Should -Be 8MB
-        # One host at a time: both addresses reach this machine, so the first pages the target out
-        # and the second finds it paged out already.
+        # Both addresses reach this machine, so whichever session runs first pages the target out
+        # and the other finds it paged out already (Invoke-Command does not promise the order).
         $rows = @(& $runbook -HostName $hosts -ProcessName $targetName @fleet -ThrottleLimit 1 2>$null)
         $rows.Host | Should -Be $hosts
         $rows.Reached | Should -Be @($true, $true, $false)
@@ -60,9 +60,11 @@ Describe 'Invoke-FleetReclaim.ps1' {
         $first, $second, $down = $rows
         $first.Error | Should -BeNullOrEmpty
         $first.Processes | Should -Be 1
-        # The target's file region was advised and left memory (the kernel's own count).
+        # The target's file region was advised and left memory (the kernel's own count), on one
+        # of the two reached hosts.
         $first.Advised | Should -BeGreaterOrEqual 8MB
-        $first.Reclaimed | Should -BeGreaterThan 0
+        $second.Advised | Should -BeGreaterOrEqual 8MB
+        ($first.Reclaimed + $second.Reclaimed) | Should -BeGreaterThan 0
         $first.Duration | Should -BeOfType [timespan]
         $first.Duration | Should -BeGreaterThan ([timespan]::Zero)
         $second.Processes | Should -Be 1

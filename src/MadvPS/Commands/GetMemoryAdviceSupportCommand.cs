@@ -2,7 +2,6 @@ using System;
 using System.Linq;
 using System.Management.Automation;
 using MadvPS.Core;
-using MadvPS.Interop;
 
 namespace MadvPS.Commands;
 
@@ -32,7 +31,7 @@ public sealed class GetMemoryAdviceSupportCommand : PSCmdlet
             {
                 KernelRelease = KernelInfo.Release,
                 KernelVersion = kernel.ToString(),
-                ProcessMadviseAvailable = ProcessMadviseAvailable(),
+                ProcessMadviseAvailable = KernelInfo.ProcessMadviseAvailable,
                 SwapTotal = KernelInfo.SwapTotal,
                 SwapFree = KernelInfo.SwapFree,
                 TransparentHugePages = KernelInfo.TransparentHugePages,
@@ -52,7 +51,7 @@ public sealed class GetMemoryAdviceSupportCommand : PSCmdlet
                 continue;
             }
 
-            bool known = Libc.KernelKnowsAdvice((int)fact.Advice);
+            bool known = AdviceFacts.KernelKnows(fact.Advice);
             bool remote = AdviceFacts.AllowedForOtherProcess(fact.Advice, kernel);
             string note = !known ? $"Linux {kernel} does not know this advice (it needs {fact.Since}{(fact.Capability == "CAP_SYS_ADMIN" ? " and CONFIG_MEMORY_FAILURE" : "")})."
                 : fact.Advice == MemoryAdvice.PageOut && !swap ? "No swap is configured: PageOut reclaims file-backed pages only; anonymous pages stay."
@@ -73,19 +72,6 @@ public sealed class GetMemoryAdviceSupportCommand : PSCmdlet
                 Description = fact.Description,
                 Note = note,
             });
-        }
-    }
-
-    private static bool ProcessMadviseAvailable()
-    {
-        try
-        {
-            using SafePidfdHandle self = Libc.PidfdOpen(System.Environment.ProcessId);
-            return Libc.ProcessMadvise(self, ReadOnlySpan<IoVec>.Empty, (int)MemoryAdvice.Cold).Errno != (int)Errno.ENOSYS;
-        }
-        catch (LinuxErrorException)
-        {
-            return false;
         }
     }
 }

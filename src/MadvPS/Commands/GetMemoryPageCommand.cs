@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using MadvPS.Core;
-using MadvPS.Interop;
 
 namespace MadvPS.Commands;
 
@@ -216,9 +215,9 @@ public sealed class GetMemoryPageCommand : PSCmdlet, IDisposable
             WriteError(new ErrorRecord(e, "PageRangeInvalid", ErrorCategory.InvalidArgument, Id));
             return true;
         }
-        catch (LinuxErrorException e)
+        catch (Exception e) when (KernelError.TryGet(e, out int errno))
         {
-            WriteError(new ErrorRecord(e, "PagemapReadFailed", ErrorRecords.CategoryOf(e.ErrorNumber), Id));
+            WriteError(new ErrorRecord(e, "PagemapReadFailed", ErrorRecords.CategoryOf(errno), Id));
             return false;
         }
     }
@@ -238,9 +237,9 @@ public sealed class GetMemoryPageCommand : PSCmdlet, IDisposable
             WriteError(ErrorRecords.ForProcess(e, key.Id));
             return null;
         }
-        catch (LinuxErrorException e)
+        catch (Exception e) when (KernelError.TryGet(e, out int errno))
         {
-            WriteError(new ErrorRecord(e, "PagemapReadFailed", ErrorRecords.CategoryOf(e.ErrorNumber), key.Id));
+            WriteError(new ErrorRecord(e, "PagemapReadFailed", ErrorRecords.CategoryOf(errno), key.Id));
             return null;
         }
     }

@@ -237,7 +237,7 @@ public sealed class InvokeMemoryReclaimCommand : ProcessCommandBase, IReclaimObs
     }
 
     void IReclaimObserver.CallMade(ReclaimTarget target, AdviceCall call) =>
-        WriteDebug($"process_madvise({target.ProcessId}, {call.Ranges} range(s), {Display.Bytes(call.BytesRequested)}, {Advice}) = {call.Result}{(call.Errno != 0 ? " " + Interop.LinuxErrorException.NameOf(call.Errno) : "")}");
+        WriteDebug($"process_madvise({target.ProcessId}, {call.Ranges} range(s), {Display.Bytes(call.BytesRequested)}, {Advice}) = {call.Result}{(call.Errno != 0 ? " " + KernelError.NameOf(call.Errno) : "")}");
 
     private bool Probe(ReclaimTarget opened, int id, object target)
     {
@@ -285,11 +285,11 @@ public sealed class InvokeMemoryReclaimCommand : ProcessCommandBase, IReclaimObs
         {
             WriteError(new ErrorRecord(e, "ClearRefsAccessDenied", ErrorCategory.PermissionDenied, target));
         }
-        catch (Interop.LinuxErrorException e)
+        catch (Exception e) when (KernelError.TryGet(e, out int errno))
         {
             WriteError(new ErrorRecord(
                 new InvalidOperationException($"Process {id} cannot be reclaimed: {e.Message}", e),
-                "ReclaimFailed", ErrorRecords.CategoryOf(e.ErrorNumber), target));
+                "ReclaimFailed", ErrorRecords.CategoryOf(errno), target));
         }
 
         return null;

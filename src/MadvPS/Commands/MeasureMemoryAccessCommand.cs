@@ -203,9 +203,9 @@ public sealed class MeasureMemoryAccessCommand : ProcessCommandBase, IAccessObse
         {
             ProcessAccessException e => ErrorRecords.ForProcess(e, TargetOf(process.ProcessId)),
             SmapsFormatException e => ErrorRecords.ForFormat(e, process.ProcessId),
-            Interop.LinuxErrorException e => new ErrorRecord(
-                new InvalidOperationException($"Measuring process {process.ProcessId} ({process.Name}) failed: {e.Message} Nothing is written for it.", e),
-                "MeasurementFailed", ErrorRecords.CategoryOf(e.ErrorNumber), TargetOf(process.ProcessId)),
+            _ when KernelError.TryGet(error, out int errno) => new ErrorRecord(
+                new InvalidOperationException($"Measuring process {process.ProcessId} ({process.Name}) failed: {error.Message} Nothing is written for it.", error),
+                "MeasurementFailed", ErrorRecords.CategoryOf(errno), TargetOf(process.ProcessId)),
             _ => new ErrorRecord(
                 new InvalidOperationException($"Measuring process {process.ProcessId} ({process.Name}) failed: {error.Message} Nothing is written for it.", error),
                 "MeasurementFailed", ErrorCategory.ReadError, TargetOf(process.ProcessId)),
@@ -237,11 +237,11 @@ public sealed class MeasureMemoryAccessCommand : ProcessCommandBase, IAccessObse
         {
             WriteError(new ErrorRecord(e, "ClearRefsAccessDenied", ErrorCategory.PermissionDenied, target));
         }
-        catch (Interop.LinuxErrorException e)
+        catch (Exception e) when (KernelError.TryGet(e, out int errno))
         {
             WriteError(new ErrorRecord(
                 new InvalidOperationException($"Process {id} cannot be measured: {e.Message}", e),
-                "MeasurementFailed", ErrorRecords.CategoryOf(e.ErrorNumber), target));
+                "MeasurementFailed", ErrorRecords.CategoryOf(errno), target));
         }
 
         return null;

@@ -76,7 +76,7 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
         {
             // -WhatIf changes nothing, so it does not stop the process either.
             FreezeRequest? freeze = Freeze && !Freezing.IsWhatIf(this) ? new FreezeRequest(FreezeTimeout, FreezeRequest.DefaultStopDeadline) : null;
-            using ProcessAdviceRun run = ProcessAdviceRun.Prepare(processId, _advice, MappingType, freeze, () => _stopping);
+            using ProcessAdviceRun run = ProcessAdviceRun.Prepare(processId, process.Stat.StartTime, _advice, MappingType, freeze, () => _stopping);
             _current = run.Handle;
             try
             {
@@ -130,8 +130,9 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
 
                 // One error per kind of failure, with its reason: a run over many processes
                 // collects them in -ErrorVariable without one record per range.
-                // ENOMEM (not for Collapse) is a range the process unmapped after it was listed:
-                // its memory is gone, not refused, so it is a warning.
+                // ENOMEM (not for Collapse) is a range the process unmapped after it was listed (the
+                // .NET runtime remaps its JIT's memfd pages all the time): its memory is gone, not
+                // refused, so it is said with -Verbose only.
                 foreach ((int errno, (int count, long bytes, PlannedRange first)) in failures)
                 {
                     string errName = KernelError.NameOf(errno);
@@ -140,7 +141,7 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
                         $"The first: {first.Start:x}-{first.Start + (ulong)first.Length:x} {first.Path}. The other ranges were advised (see RangesFailed and BytesAdvised); -Verbose lists each.";
                     if (errno == KernelError.ENOMEM && _advice != MemoryAdvice.Collapse)
                     {
-                        WriteWarning(message);
+                        WriteVerbose($"{count} range(s) of process {processId} ({run.ProcessName}), {Display.Bytes(bytes)}, were unmapped by the process after the listing, so there was nothing left to advise (ENOMEM). The first: {first.Start:x}-{first.Start + (ulong)first.Length:x} {first.Path}.");
                     }
                     else
                     {
@@ -176,12 +177,12 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
         {
             WriteError(ErrorRecords.ForFormat(e, processId));
         }
-        catch (Interop.LinuxErrorException e)
+        catch (Exception e) when (KernelError.TryGet(e, out int errno))
         {
             // A freeze or resume refused: this process only, and the next one is advised.
             WriteError(new ErrorRecord(
                 new InvalidOperationException($"Advising process {processId} failed: {e.Message} Nothing more was sent to it.", e),
-                "ProcessAdviceFailed", ErrorRecords.CategoryOf(e.ErrorNumber), target));
+                "ProcessAdviceFailed", ErrorRecords.CategoryOf(errno), target));
         }
     }
 }

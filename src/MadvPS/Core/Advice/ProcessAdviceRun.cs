@@ -44,12 +44,15 @@ internal sealed class ProcessAdviceRun : IDisposable
     /// <param name="freeze">Stop the process before the listing (the cmdlet passes false under -WhatIf).</param>
     /// <exception cref="ProcessAccessException">No such process, no access, or it exited.</exception>
     /// <exception cref="SmapsFormatException">smaps could not be parsed.</exception>
-    public static ProcessAdviceRun Prepare(int processId, MemoryAdvice advice, MappingSelection selection, FreezeRequest? freeze, Func<bool> stopping)
+    /// <param name="listedStartTime">The start time the process had when it was listed (by -Name, or -Id a
+    /// moment before): a process that took over its PID since is refused, never advised.</param>
+    public static ProcessAdviceRun Prepare(int processId, ulong listedStartTime, MemoryAdvice advice, MappingSelection selection, FreezeRequest? freeze, Func<bool> stopping)
     {
         var clock = Stopwatch.StartNew();
-        // Open reads /proc/PID/stat after the pidfd, and checks the pidfd is still live after
-        // that: the stat it keeps is the process the pidfd holds, with no earlier read needed.
-        ProcessHandle handle = ProcessHandle.Open(processId, expectedStartTime: null, expectedBootId: null);
+        // Open reads /proc/PID/stat after the pidfd, checks it has the start time the process was
+        // listed with, and that the pidfd is still live after that: the stat it keeps is the
+        // process the pidfd holds, and the one the user selected.
+        ProcessHandle handle = ProcessHandle.Open(processId, listedStartTime, expectedBootId: null);
         var run = new ProcessAdviceRun(handle, ProcessNames.Resolve(processId, handle.Stat.Command), new AdvicePlan(advice), selection, clock);
         try
         {

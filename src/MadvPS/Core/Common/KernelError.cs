@@ -1,3 +1,4 @@
+using System;
 using MadvPS.Interop;
 
 namespace MadvPS.Core;
@@ -13,4 +14,14 @@ internal static class KernelError
 
     /// <summary>The C library's own text for an errno ("Operation not permitted").</summary>
     public static string Describe(int errno) => LinuxErrorException.Describe(errno);
+
+    /// <summary>
+    /// Whether <paramref name="error"/> is a failed system call, and its errno: so that the
+    /// Commands layer words and categorises it without the interop's exception type.
+    /// </summary>
+    public static bool TryGet(Exception error, out int errno)
+    {
+        errno = error is LinuxErrorException e ? e.ErrorNumber : 0;
+        return errno != 0;
+    }
 }

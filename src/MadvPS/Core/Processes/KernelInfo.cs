@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using MadvPS.Interop;
 
 namespace MadvPS.Core;
 
@@ -58,6 +59,26 @@ internal static class KernelInfo
             catch (IOException)
             {
                 return "unavailable";
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether this kernel has process_madvise (5.10, CONFIG_ADVISE_SYSCALLS): a call with no
+    /// range on the caller's own pidfd advises nothing and answers ENOSYS only when it is missing.
+    /// </summary>
+    public static bool ProcessMadviseAvailable
+    {
+        get
+        {
+            try
+            {
+                using SafePidfdHandle self = Libc.PidfdOpen(Environment.ProcessId);
+                return Libc.ProcessMadvise(self, ReadOnlySpan<IoVec>.Empty, (int)MemoryAdvice.Cold).Errno != (int)Errno.ENOSYS;
+            }
+            catch (LinuxErrorException)
+            {
+                return false;
             }
         }
     }
