@@ -61,10 +61,16 @@ Describe 'Get-MemoryMapping on a live process' {
     }
 
     It 'lists every mapping of /proc/PID/maps, in order' {
-        $maps = Get-Content "/proc/$($target.Id)/maps"
-        $all = @(Get-MemoryMapping -Id $target.Id)
+        # The .NET target maps and unmaps on its own threads (GC, JIT): stopped, its address space
+        # holds still between the test's read of maps and the module's read of smaps.
+        & kill -STOP $target.Id
+        try {
+            $maps = Get-Content "/proc/$($target.Id)/maps"
+            $all = @(Get-MemoryMapping -Id $target.Id)
+        }
+        finally { & kill -CONT $target.Id }
         $all.Count | Should -Be $maps.Count
-        $all[0].Start | Should -Be ([Convert]::ToUInt64(($maps[0] -split '-')[0], 16))
+        $all.Start | Should -Be @($maps | ForEach-Object { [Convert]::ToUInt64(($_ -split '-')[0], 16) })
         ($all | Where-Object Kind -EQ 'Heap' | Measure-Object).Count | Should -BeLessOrEqual 1
         ($all | Where-Object Kind -EQ 'Stack') | Should -Not -BeNullOrEmpty
         ($all | Where-Object Kind -EQ 'Vdso') | Should -Not -BeNullOrEmpty
