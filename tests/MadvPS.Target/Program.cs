@@ -360,7 +360,11 @@ internal static unsafe partial class Program
 
     private static readonly Dictionary<string, int> s_protections = new()
     {
-        ["file"] = PROT_READ, ["lockedbefore"] = PROT_READ, ["lockedafter"] = PROT_READ, ["many"] = -1, ["reserve"] = -1,
+        ["file"] = PROT_READ,
+        ["lockedbefore"] = PROT_READ,
+        ["lockedafter"] = PROT_READ,
+        ["many"] = -1,
+        ["reserve"] = -1,
     };
 
     // clear_refs clears the accessed bits but flushes no TLB (fs/proc/task_mmu.c, clear_refs_write),
@@ -424,7 +428,8 @@ internal static unsafe partial class Program
                 Touch(address, length);
                 Thread.Sleep(milliseconds);
             }
-        }) { IsBackground = true };
+        })
+        { IsBackground = true };
         thread.Start();
     }
 
@@ -443,7 +448,8 @@ internal static unsafe partial class Program
                 Touch(address + (nint)from, to - from);
                 Thread.Sleep(milliseconds);
             }
-        }) { IsBackground = true };
+        })
+        { IsBackground = true };
         thread.Start();
         Console.WriteLine("looping");
     }
@@ -473,7 +479,8 @@ internal static unsafe partial class Program
 
                 Thread.Sleep(milliseconds);
             }
-        }) { IsBackground = true };
+        })
+        { IsBackground = true };
         thread.Start();
         Console.WriteLine("looping");
     }
@@ -533,7 +540,8 @@ internal static unsafe partial class Program
                     munmap(address, 1 << 20);
                 }
             }
-        }) { IsBackground = true, Name = "churn" };
+        })
+        { IsBackground = true, Name = "churn" };
         thread.Start();
         Console.WriteLine("churning");
     }

@@ -33,7 +33,7 @@ internal static class AdviceRun
                     progress.StatusDescription = $"{done} of {total} ranges";
                     cmdlet.WriteProgress(progress);
                 }
-                : null);
+        : null);
 
         if (showProgress)
         {

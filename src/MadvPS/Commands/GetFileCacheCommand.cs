@@ -128,7 +128,8 @@ public sealed class GetFileCacheCommand : PSCmdlet
             {
                 _progressClock.Restart();
                 WriteProgress(new ProgressRecord(ProgressId, "Measuring page cache",
-                    $"{_filesMeasured} files, {Display.Bytes(_bytesCached)} cached") { CurrentOperation = path });
+                    $"{_filesMeasured} files, {Display.Bytes(_bytesCached)} cached")
+                { CurrentOperation = path });
             }
 
             // Files found by the walk are measured like wildcard matches: special files are passed over.

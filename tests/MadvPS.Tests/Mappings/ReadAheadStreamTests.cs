@@ -135,7 +135,7 @@ public class ReadAheadStreamTests
         var stream = new ReadAheadStream(source, blockSize: 4096, blocksAhead: 2);
         Assert.Equal(100, stream.Read(new byte[100], 0, 100));
         Assert.Equal(100, stream.Read(new byte[100], 0, 100));
-        stream.Read(new byte[5000], 0, 5000);
+        stream.ReadExactly(new byte[5000], 0, 5000);
         stream.Dispose();
         Assert.True(source.Disposed);
         int reads = source.Reads;

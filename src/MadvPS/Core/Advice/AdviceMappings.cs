@@ -2,8 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using MadvPS.Interop;
 using System.Runtime.CompilerServices;
+using MadvPS.Interop;
 
 namespace MadvPS.Core;
 
@@ -150,7 +150,7 @@ internal static class AdviceMappings
         switch (entry.Kind)
         {
             case MappingKind.Anonymous:
-                // No name: no file (show_map_vma prints the path of every file mapping).
+            // No name: no file (show_map_vma prints the path of every file mapping).
             case MappingKind.Heap:
             case MappingKind.Stack:
             case MappingKind.NamedAnonymous:

@@ -1,9 +1,9 @@
 using System;
 using System.Collections.Concurrent;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Threading;
-using System.Runtime.CompilerServices;
 
 namespace MadvPS.Core;
 
