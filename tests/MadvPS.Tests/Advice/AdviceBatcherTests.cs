@@ -162,40 +162,6 @@ public class AdviceBatcherTests
     }
 
     [Fact]
-    public void PackedCallsStayWithinTheKernelsLimitsAndCoverEveryByteOnce()
-    {
-        var ranges = ManySmallAndSomeHuge();
-        IoVec[][] calls = AdvicePacker.System.PackCalls(ranges);
-        Assert.Equal(59, calls.Length);
-        var covered = new Dictionary<ulong, long>();
-        foreach (IoVec[] call in calls)
-        {
-            Assert.InRange(call.Length, 1, AdviceBatcher.MaxRangesPerCall);
-            Assert.True(call.Sum(v => (long)v.Length) <= AdviceBatcher.MaxBytesPerCall);
-            foreach (IoVec v in call)
-            {
-                Assert.Equal(0UL, (ulong)v.Base % 4096);
-                covered.Add((ulong)v.Base, (long)v.Length);
-            }
-        }
-
-        // The pieces of each range tile it exactly, without gaps or overlaps.
-        foreach (AdviceRange range in ranges)
-        {
-            ulong at = range.Start;
-            while (at < range.Start + (ulong)range.Length)
-            {
-                Assert.True(covered.Remove(at, out long length), $"no piece starts at {at:x}");
-                at += (ulong)length;
-            }
-
-            Assert.Equal(range.Start + (ulong)range.Length, at);
-        }
-
-        Assert.Empty(covered);
-    }
-
-    [Fact]
     public void AFailureAmongPackedRangesFailsOnlyThatRange()
     {
         var kernel = new FakeKernel();

@@ -13,15 +13,7 @@ internal sealed partial class PagemapReader
     /// </summary>
     public PageCounts Count(ulong start, ulong length)
     {
-        ulong mask = PageSize - 1;
-        ulong position = start & ~mask;
-        ulong end = start + length;
-        if (end < start)
-        {
-            throw new PageRangeException(start, length, "The range wraps past the end of the address space.");
-        }
-
-        end = (end + mask) & ~mask;
+        (ulong position, ulong end) = PageAligned(start, length);
         bool canSkip = Source == PageSource.PagemapScan;
         long resident = 0, swapped = 0, absent = 0, exclusive = 0, file = 0, runs = 0;
         const ulong NoKey = ulong.MaxValue;

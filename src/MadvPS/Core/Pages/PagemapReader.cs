@@ -105,6 +105,19 @@ internal sealed partial class PagemapReader : IDisposable
         return !Libc.PagemapScan(pagemap, ref probe).Failed;
     }
 
+    /// <summary>[start, start+length) widened to whole pages; a range that wraps past 2^64 is a PageRangeException.</summary>
+    private (ulong Position, ulong End) PageAligned(ulong start, ulong length)
+    {
+        ulong mask = PageSize - 1;
+        ulong end = start + length;
+        if (end < start)
+        {
+            throw new PageRangeException(start, length, "The range wraps past the end of the address space.");
+        }
+
+        return (start & ~mask, (end + mask) & ~mask);
+    }
+
     /// <summary>
     /// The runs of [start, start + length), widened to whole pages, in address order; adjacent pages
     /// in the same state with the same flags are one run. Pages outside any mapping are Absent.
@@ -113,15 +126,7 @@ internal sealed partial class PagemapReader : IDisposable
     /// </summary>
     public IEnumerable<PageRun> Runs(ulong start, ulong length)
     {
-        ulong mask = PageSize - 1;
-        ulong position = start & ~mask;
-        ulong end = start + length;
-        if (end < start)
-        {
-            throw new PageRangeException(start, length, "The range wraps past the end of the address space.");
-        }
-
-        end = (end + mask) & ~mask;
+        (ulong position, ulong end) = PageAligned(start, length);
         PageRun pending = default;
         bool hasPending = false;
         while (position < end)
