@@ -690,6 +690,9 @@ if ($notes.Count) {
 # The reclaim section is written by tests/Bench/Reclaim.Bench.ps1 (it needs swap and the host lock): keep it.
 $reclaimSection = if (Test-Path $Output) { [regex]::Match((Get-Content -Raw $Output), '(?s)<!-- reclaim-bench.*?<!-- /reclaim-bench -->').Value } else { '' }
 if ($reclaimSection) { [void]$md.AppendLine().AppendLine($reclaimSection) }
+# Export-MemoryMap's section comes from tests/Bench/MemoryMap.Bench.ps1 and a browser: keep it too.
+$memoryMapSection = if (Test-Path $Output) { [regex]::Match((Get-Content -Raw $Output), '(?s)## Export-MemoryMap \(issue 16\).*?(?=\n## |\z)').Value } else { '' }
+if ($memoryMapSection) { [void]$md.AppendLine().AppendLine($memoryMapSection.TrimEnd()) }
 Set-Content -Path $Output -Value $md.ToString().TrimEnd() -Encoding utf8NoBOM
 Write-Host $md.ToString()
 Write-Host "Wrote $Output"
