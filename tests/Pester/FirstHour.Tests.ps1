@@ -28,20 +28,7 @@ BeforeAll {
     # Runs a program in $work (outside the clone) with the new user's environment.
     function script:Invoke-AsUser {
         param([Parameter(Mandatory)] [string] $FilePath, [string[]] $ArgumentList = @(), [hashtable] $Environment = $userEnvironment)
-        $info = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
-        foreach ($a in $ArgumentList) { $info.ArgumentList.Add($a) }
-        $info.WorkingDirectory = $work
-        foreach ($e in $Environment.GetEnumerator()) {
-            if ($null -eq $e.Value) { $info.Environment.Remove($e.Key) | Out-Null } else { $info.Environment[$e.Key] = $e.Value }
-        }
-        $info.RedirectStandardOutput = $true
-        $info.RedirectStandardError = $true
-        $info.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($info)
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEnd()
-        $process.WaitForExit()
-        [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.Result; Error = $stderr; Text = "exit $($process.ExitCode): $($stdout.Result) $stderr" }
+        Invoke-Captured -FilePath $FilePath -ArgumentList $ArgumentList -WorkingDirectory $work -Environment $Environment
     }
 
     # What `dotnet tool install` reads from: a folder with the PowerShell package, as a host gets it.

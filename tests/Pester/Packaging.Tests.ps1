@@ -9,22 +9,10 @@ BeforeAll {
     $script:version = $manifest.ModuleVersion
 
     # A fresh pwsh of this installation; -Environment values of $null remove a variable.
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     function Invoke-Pwsh {
         param([Parameter(Mandatory)] [string] $Command, [hashtable] $Environment = @{})
-        $info = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
-        foreach ($a in @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-Command', $Command)) { $info.ArgumentList.Add($a) }
-        $info.WorkingDirectory = $TestDrive
-        foreach ($e in $Environment.GetEnumerator()) {
-            if ($null -eq $e.Value) { $info.Environment.Remove($e.Key) | Out-Null } else { $info.Environment[$e.Key] = $e.Value }
-        }
-        $info.RedirectStandardOutput = $true
-        $info.RedirectStandardError = $true
-        $info.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($info)
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEnd()
-        $process.WaitForExit()
-        [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.Result; Error = $stderr }
+        Invoke-Captured -FilePath ([Environment]::ProcessPath) -ArgumentList @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-Command', $Command) -WorkingDirectory $TestDrive -Environment $Environment
     }
 }
 

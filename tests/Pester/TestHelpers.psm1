@@ -213,4 +213,24 @@ function Test-CapSysNice {
     ($mask -band (1L -shl 23)) -ne 0
 }
 
-Export-ModuleMember -Function Start-TestTarget, Get-TargetMapping, Enable-TestSwap, Disable-TestSwap, Get-TestSwapList, Get-ProcessState, Wait-ProcessState, Get-FreeProcessId, Get-KernelThreadId, Test-CapSysNice, Get-KernelVersion, Get-DiskFolderProblem
+# Runs a program to its end in a folder, with an environment changed by -Environment (a $null value
+# removes a variable), and gives its exit code, standard output and standard error.
+function Invoke-Captured {
+    param([Parameter(Mandatory)] [string] $FilePath, [string[]] $ArgumentList = @(), [string] $WorkingDirectory, [hashtable] $Environment = @{})
+    $info = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
+    foreach ($a in $ArgumentList) { $info.ArgumentList.Add($a) }
+    if ($WorkingDirectory) { $info.WorkingDirectory = $WorkingDirectory }
+    foreach ($e in $Environment.GetEnumerator()) {
+        if ($null -eq $e.Value) { $info.Environment.Remove($e.Key) | Out-Null } else { $info.Environment[$e.Key] = $e.Value }
+    }
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($info)
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEnd()
+    $process.WaitForExit()
+    [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.Result; Error = $stderr; Text = "exit $($process.ExitCode): $($stdout.Result) $stderr" }
+}
+
+Export-ModuleMember -Function Invoke-Captured, Start-TestTarget, Get-TargetMapping, Enable-TestSwap, Disable-TestSwap, Get-TestSwapList, Get-ProcessState, Wait-ProcessState, Get-FreeProcessId, Get-KernelThreadId, Test-CapSysNice, Get-KernelVersion, Get-DiskFolderProblem
