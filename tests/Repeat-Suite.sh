@@ -47,7 +47,7 @@ for i in $(seq 1 "$runs"); do
     git clone --quiet "$repo" "$clone" || { echo "run $i: git clone failed"; failed=1; continue; }
     start=$(date +%s)
     log="$work/run-$i.log"
-    (cd "$clone" && dotnet tool restore >/dev/null && dotnet pwsh -NoProfile ./build.ps1 Test) >"$log" 2>&1
+    (cd "$clone" && dotnet tool restore >/dev/null && tools/pwsh -NoProfile ./build.ps1 Test) >"$log" 2>&1
     code=$?
     line="$(grep -aE '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$log" | tail -1)"
     echo "run $i: ${line:-no count line} (exit code $code, $(( $(date +%s) - start )) s)"
