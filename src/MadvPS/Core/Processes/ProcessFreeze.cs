@@ -24,8 +24,8 @@ internal sealed record FreezeOutcome(bool Frozen, bool WasAlreadyStopped, bool I
 
 /// <summary>
 /// The parts of a freeze that must work even when this process does not get to resume the
-/// target itself: a bound on the freeze's length (a timer), SIGTERM and SIGHUP to this process
-/// (PosixSignalRegistration), and this process's death by SIGKILL, which only another process
+/// target itself: a bound on the freeze's length (a timer), SIGTERM, SIGHUP, SIGQUIT and SIGINT
+/// to this process (PosixSignalRegistration), and this process's death by SIGKILL, which only another process
 /// can see: a guardian.
 /// </summary>
 /// <remarks>
@@ -74,6 +74,9 @@ internal sealed class FreezeGuard : IDisposable
                 PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal),
                 PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal),
                 PosixSignalRegistration.Create(PosixSignal.SIGQUIT, OnSignal),
+                // Ctrl+C too: PowerShell's own handler (the pipeline's StopProcessing) runs as well,
+                // but it may wait for the call in progress; this one resumes the targets at once.
+                PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal),
             };
         }
 
