@@ -290,7 +290,9 @@ int main(void) { printf("ready\n"); fflush(stdout); if (vfork() == 0) { sleep(60
         try {
             $script = "Import-Module '$env:MADVPS_MODULE'; Invoke-MemoryAdvice -Id $($t.Id) -Address $($t.Region('anon').Start) -Length $($t.Region('anon').Length) -Advice Cold -Freeze -FreezeTimeout 1h"
             # strace holds the advice call for 60 s, so the pwsh is killed while the target is frozen.
-            $strace = Start-Process -PassThru -FilePath strace -ArgumentList @('-f', '--seccomp-bpf', '-qq', '-o', $trace, '-e', 'trace=process_madvise', '-e', 'inject=process_madvise:delay_enter=60000000', '--', $Dotnet, $PwshDll, '-NoProfile', '-NonInteractive', '-Command', $script)
+            # env --default-signal: a shell without job control starts background commands with SIGINT
+            # ignored, and the ignore is inherited through exec; Ctrl+C reaches a pwsh only where it is not.
+            $strace = Start-Process -PassThru -FilePath env -ArgumentList @('--default-signal=INT', 'strace', '-f', '--seccomp-bpf', '-qq', '-o', $trace, '-e', 'trace=process_madvise', '-e', 'inject=process_madvise:delay_enter=60000000', '--', $Dotnet, $PwshDll, '-NoProfile', '-NonInteractive', '-Command', $script)
             Wait-Until { (Get-ProcessState $t.Id) -eq 'T' } | Should -BeTrue -Because 'the child pwsh froze the target'
             $pwsh = [int](Get-Content "/proc/$($strace.Id)/task/$($strace.Id)/children").Trim().Split(' ')[0]
             (Get-Content -Raw "/proc/$pwsh/cmdline") | Should -Match 'pwsh'
