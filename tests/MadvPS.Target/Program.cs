@@ -16,7 +16,7 @@
 //   touch-loop-part REGION FROM TO MS  like touch-loop, over the bytes [FROM, TO) of the region
 //   touch-loop-timed REGION MS  like touch-loop, timing each pass; loop-stats prints and resets
 //                         "stats PASSES MEAN_US MAX_US" of the passes since the last loop-stats
-//   unmap REGION          unmaps the region (to make a hole)
+//   unmap REGION [FROM TO]  unmaps the region, or its bytes [FROM, TO) (to make a hole)
 //   remap REGION PATH     maps a new file PATH (created, the region's size) over the region at the same address, read in
 //   churn-start           a second thread maps and unmaps 1 MiB of anonymous memory in a loop
 //   churn-stop            stops it
@@ -128,12 +128,23 @@ internal static unsafe partial class Program
                         s_touching = false;
                         Console.WriteLine("stopped");
                         break;
+                    case "unmap" when words.Length == 4:
+                    {
+                        (IntPtr address, long length) = s_regions[words[1]];
+                        long from = long.Parse(words[2], CultureInfo.InvariantCulture), to = long.Parse(words[3], CultureInfo.InvariantCulture);
+                        if (from < 0 || to > length || from >= to) throw new ArgumentException($"{from}-{to} is not inside {words[1]} (0-{length})");
+                        munmap(address + (nint)from, (nuint)(to - from));
+                        Console.WriteLine("unmapped");
+                        break;
+                    }
                     case "unmap":
+                    {
                         (IntPtr address, long length) = s_regions[words[1]];
                         munmap(address, (nuint)length);
                         s_regions.Remove(words[1]);
                         Console.WriteLine("unmapped");
                         break;
+                    }
                     case "remap": Remap(words[1], words[2]); break;
                     case "churn-start": StartChurn(); break;
                     case "churn-stop": s_churning = false; Console.WriteLine("stopped"); break;

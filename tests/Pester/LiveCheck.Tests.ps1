@@ -80,16 +80,38 @@ Describe 'Ranges that changed since they were read' {
     }
 
     It 'advises the part of a range that is still mapped and reports the hole' {
-        $file = $t.Region('file')
-        # The second half of the file region is unmapped by a remap of the first half over a smaller file?
-        # Simpler: a range from the start of 'file' that runs 1 MiB past its end, where nothing is mapped after unmap.
-        $anon = Get-RegionMapping $t 'anon'
-        $t.Send('unmap anon') | Should -Be 'unmapped'
-        $r = Invoke-MemoryAdvice -Id $t.Id -Address $anon.Start -Length $anon.Size -Advice Cold -PassThru -ErrorAction SilentlyContinue -ErrorVariable errs
+        $anon = $t.Region('anon')
+        $t.Send("unmap anon $($anon.Length / 2) $($anon.Length)") | Should -Be 'unmapped'
+        # The target is a .NET process whose runtime maps memory at any time, and the kernel may put
+        # a new mapping in the hole. Stopped, it maps nothing: the VMAs the test reads from
+        # /proc/PID/maps are those the advice finds.
+        kill -STOP $t.Id
+        try {
+            Wait-ProcessState -Id $t.Id -State 'T' | Should -Be 'T'
+            $mapped = [System.Collections.Generic.List[object]]::new()
+            foreach ($line in Get-Content "/proc/$($t.Id)/maps") {
+                $bounds = ($line -split ' ')[0] -split '-'
+                $from = [Math]::Max([Convert]::ToUInt64($bounds[0], 16), $anon.Start)
+                $to = [Math]::Min([Convert]::ToUInt64($bounds[1], 16), $anon.End)
+                if ($from -lt $to) { $mapped.Add([pscustomobject]@{ Start = $from; End = $to }) }
+            }
+            $mappedBytes = ($mapped | ForEach-Object { $_.End - $_.Start } | Measure-Object -Sum).Sum
+            $mapped[0].Start | Should -Be $anon.Start -Because 'the first half is still mapped'
+            $mappedBytes | Should -BeLessThan $anon.Length -Because 'the hole is not filled whole'
+
+            $r = Invoke-MemoryAdvice -Id $t.Id -Address $anon.Start -Length $anon.Length -Advice Cold -PassThru -ErrorAction SilentlyContinue -ErrorVariable errs
+        }
+        finally { kill -CONT $t.Id }
         $r.Status | Should -Be 'Changed'
-        $r.BytesAdvised | Should -Be 0
-        $errs[0].Exception.Message | Should -Match 'not mapped any more'
-        $file | Should -Not -BeNullOrEmpty
+        $r.BytesAdvised | Should -Be $mappedBytes -Because 'what is mapped in the range is advised'
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'RangeChanged,MadvPS.Commands.InvokeMemoryAdviceCommand'
+        # Each hole between the VMAs the test read is named.
+        $at = $anon.Start
+        foreach ($vma in @($mapped) + [pscustomobject]@{ Start = $anon.End; End = $anon.End }) {
+            if ($vma.Start -gt $at) { $errs[0].Exception.Message | Should -Match ([regex]::Escape("$($at.ToString('x'))-$($vma.Start.ToString('x')) is not mapped any more")) }
+            $at = $vma.End
+        }
     }
 
     It 'refuses objects read before an exec, by the program they were read from and, without it, by the range check' {
@@ -289,13 +311,22 @@ int main(void) { printf("ready\n"); fflush(stdout); if (vfork() == 0) { sleep(60
         $trace = "/tmp/madvps-livecheck-kill-$PID-$signal.txt"
         try {
             $script = "Import-Module '$env:MADVPS_MODULE'; Invoke-MemoryAdvice -Id $($t.Id) -Address $($t.Region('anon').Start) -Length $($t.Region('anon').Length) -Advice Cold -Freeze -FreezeTimeout 1h"
-            # strace holds the advice call for 60 s, so the pwsh is killed while the target is frozen.
+            # strace holds the pwsh at its advice call, so the signal reaches it while the target is frozen.
+            # TERM, HUP and INT: strace delays the call for 60 s while the pwsh's other threads run its
+            # handlers. KILL runs no handler, so strace stops the whole pwsh instead (SIGSTOP on entering
+            # the call): under a delay, strace 6.1 keeps the killed thread at its exit stop until the delay
+            # ends ("has delayed wait data set already"), and that thread keeps the guardian's pipe open.
+            $hold = if ($signal -eq 'KILL') { 'inject=process_madvise:signal=SIGSTOP' } else { 'inject=process_madvise:delay_enter=60000000' }
             # env --default-signal: a shell without job control starts background commands with SIGINT
             # ignored, and the ignore is inherited through exec; Ctrl+C reaches a pwsh only where it is not.
-            $strace = Start-Process -PassThru -FilePath env -ArgumentList @('--default-signal=INT', 'strace', '-f', '--seccomp-bpf', '-qq', '-o', $trace, '-e', 'trace=process_madvise', '-e', 'inject=process_madvise:delay_enter=60000000', '--', $Dotnet, $PwshDll, '-NoProfile', '-NonInteractive', '-Command', $script)
+            $strace = Start-Process -PassThru -FilePath env -ArgumentList @('--default-signal=INT', 'strace', '-f', '--seccomp-bpf', '-qq', '-o', $trace, '-e', 'trace=process_madvise', '-e', $hold, '--', $Dotnet, $PwshDll, '-NoProfile', '-NonInteractive', '-Command', $script)
             Wait-Until { (Get-ProcessState $t.Id) -eq 'T' } | Should -BeTrue -Because 'the child pwsh froze the target'
             $pwsh = [int](Get-Content "/proc/$($strace.Id)/task/$($strace.Id)/children").Trim().Split(' ')[0]
             (Get-Content -Raw "/proc/$pwsh/cmdline") | Should -Match 'pwsh'
+            if ($signal -eq 'KILL') {
+                Wait-Until { (Get-ProcessState $pwsh) -eq 't' -or (Get-ProcessState $pwsh) -eq 'T' } | Should -BeTrue -Because 'strace stopped the pwsh at its call'
+                Get-ProcessState $t.Id | Should -Be 'T' -Because 'the target is still frozen when the pwsh is killed'
+            }
             kill "-$signal" $pwsh
             Wait-Until { (Get-ProcessState $t.Id) -ne 'T' } | Should -BeTrue -Because "SIG$signal to the pwsh must leave the target running"
             $t.Send('touch anon') | Should -Be 'touched'

@@ -99,7 +99,7 @@ internal readonly record struct ProcessStat(int ProcessId, string Command, char 
             command,
             fields[0][0],
             ulong.Parse(fields[startTimeIndex], NumberStyles.None, CultureInfo.InvariantCulture),
-            uint.Parse(fields[9 - 3], NumberStyles.None, CultureInfo.InvariantCulture),
+            uint.Parse(fields[flagsIndex], NumberStyles.None, CultureInfo.InvariantCulture),
             int.Parse(fields[4 - 3], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
     }
 }
