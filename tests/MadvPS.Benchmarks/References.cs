@@ -356,8 +356,11 @@ public static partial class References
             ReadFile($"/proc/{processId}/maps");
             read = Math.Min(read, ThreadCpuMilliseconds() - t);
             t = ThreadCpuMilliseconds();
-            foreach (SmapsEntry _ in MappingReader.ReadMapsEntries(stat))
+            using (ProcDirectory directory = ProcDirectory.Open(stat))
             {
+                foreach (SmapsEntry _ in MappingReader.ReadMapsEntries(directory, stat))
+                {
+                }
             }
 
             entries = Math.Min(entries, ThreadCpuMilliseconds() - t);

@@ -117,7 +117,9 @@ public sealed class GetMemoryMappingCommand : ProcessCommandBase, IDisposable
         try
         {
             ProcessStat stat = process.Stat;
-            string name = ProcessNames.Resolve(processId, stat.Command);
+            // Every file of the process is read through one directory bound to it (not to its PID).
+            using ProcDirectory directory = ProcDirectory.Open(stat);
+            string name = ProcessNames.Resolve(directory, stat.Command);
             if (stat.IsZombie)
             {
                 throw ProcessLookup.Zombie(stat, name);
@@ -137,9 +139,9 @@ public sealed class GetMemoryMappingCommand : ProcessCommandBase, IDisposable
 
             if (Rollup)
             {
-                if (MappingReader.ReadRollup(stat, name) is ProcessMemory totals)
+                if (MappingReader.ReadRollup(directory, stat, name) is ProcessMemory totals)
                 {
-                    ProcessDetails.Fill(totals);
+                    ProcessDetails.Fill(totals, directory);
                     totals.ThreadId = process.ThreadId;
                     emit(totals);
                 }
@@ -147,7 +149,7 @@ public sealed class GetMemoryMappingCommand : ProcessCommandBase, IDisposable
                 return;
             }
 
-            foreach (MemoryMapping mapping in MappingReader.ReadMappings(stat, name, readAhead: alone))
+            foreach (MemoryMapping mapping in MappingReader.ReadMappings(directory, stat, name, readAhead: alone))
             {
                 mapping.ThreadId = process.ThreadId;
                 emit(mapping);

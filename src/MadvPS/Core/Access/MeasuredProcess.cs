@@ -107,7 +107,7 @@ internal sealed class MeasuredProcess : IDisposable
                 ReadMappings();
             }
         }
-        catch (Exception e) when (e is LinuxErrorException or IOException or SmapsFormatException && !_directory.IsAlive())
+        catch (Exception e) when (e is LinuxErrorException or IOException or SmapsFormatException or ProcessAccessException { Failure: ProcessAccessFailure.Exited } && !_directory.IsAlive())
         {
             Tracker.AbandonWindow();
             throw Exited(e);
@@ -148,14 +148,9 @@ internal sealed class MeasuredProcess : IDisposable
 
     private void ReadRollup()
     {
-        FileStream stream;
-        try
+        FileStream? stream = _directory.OpenRollup(Stat);
+        if (stream is null)
         {
-            stream = _directory.OpenRead("smaps_rollup");
-        }
-        catch (LinuxErrorException e) when (e.Errno == Errno.ESRCH && _directory.IsAlive())
-        {
-            // smaps_rollup refuses to open (ESRCH) when there is no address space: a kernel thread.
             HasAddressSpace = false;
             return;
         }

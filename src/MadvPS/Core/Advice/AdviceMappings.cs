@@ -45,20 +45,21 @@ internal static class AdviceMappings
     /// Adds the mappings of <paramref name="process"/> that <paramref name="selection"/> takes to
     /// <paramref name="plan"/>, in address order, and says where they were read from.
     /// </summary>
-    public static MappingSource Collect(ProcessStat process, string processName, MappingSelection selection, AdvicePlan plan, string? procRoot = null) =>
-        Collect(process, processName, selection, plan, out _, procRoot);
+    public static MappingSource Collect(ProcessStat process, string processName, MappingSelection selection, AdvicePlan plan) =>
+        Collect(process, processName, selection, plan, out _);
 
     /// <param name="smapsReason">Why smaps was read (the first mapping maps could not clear), or null.</param>
     /// <param name="stopping">Checked between mappings of smaps; when it says stop, the listing ends part way.</param>
-    public static MappingSource Collect(ProcessStat process, string processName, MappingSelection selection, AdvicePlan plan, out string? smapsReason, string? procRoot = null, Func<bool>? stopping = null)
+    public static MappingSource Collect(ProcessStat process, string processName, MappingSelection selection, AdvicePlan plan, out string? smapsReason, Func<bool>? stopping = null)
     {
-        smapsReason = TryCollectFromMaps(process, selection, plan, procRoot);
+        using ProcDirectory directory = ProcDirectory.Open(process);
+        smapsReason = TryCollectFromMaps(directory, process, selection, plan);
         if (smapsReason is null)
         {
             return MappingSource.Maps;
         }
 
-        foreach (MemoryMapping mapping in MappingReader.ReadMappings(process, processName, procRoot))
+        foreach (MemoryMapping mapping in MappingReader.ReadMappings(directory, process, processName))
         {
             if (stopping?.Invoke() == true)
             {
@@ -77,9 +78,9 @@ internal static class AdviceMappings
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     // Null when the plan was filled from maps, else why smaps is needed (and the plan is untouched).
-    private static string? TryCollectFromMaps(ProcessStat process, MappingSelection selection, AdvicePlan plan, string? procRoot)
+    private static string? TryCollectFromMaps(ProcDirectory directory, ProcessStat process, MappingSelection selection, AdvicePlan plan)
     {
-        string root = $"{procRoot ?? "/proc"}/{process.ProcessId}";
+        string root = directory.Path;
         bool needsFlags = AdviceFacts.Of(plan.Advice).NeedsLruPages;
         long locked = needsFlags ? LockedBytes(root) : 0;
         if (locked != 0)
@@ -89,7 +90,7 @@ internal static class AdviceMappings
 
         var ranges = new List<(ulong Start, ulong End, string Path, MappingKind Kind)>();
         var files = new Dictionary<(string Device, ulong Inode), bool>();
-        foreach (SmapsEntry entry in MappingReader.ReadMapsEntries(process, procRoot))
+        foreach (SmapsEntry entry in MappingReader.ReadMapsEntries(directory, process))
         {
             if (!AdvicePolicy.Selects(selection, entry.Kind))
             {

@@ -178,7 +178,8 @@ internal static class LiveMappings
     public static List<LiveVma> Read(ProcessStat process)
     {
         var vmas = new List<LiveVma>();
-        foreach (SmapsEntry entry in MappingReader.ReadMapsEntries(process))
+        using ProcDirectory directory = ProcDirectory.Open(process);
+        foreach (SmapsEntry entry in MappingReader.ReadMapsEntries(directory, process))
         {
             vmas.Add(new LiveVma(entry.Start, entry.End, entry.Permissions, entry.Offset, entry.Device, entry.Inode, entry.Path));
         }

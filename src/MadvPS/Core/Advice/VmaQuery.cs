@@ -29,9 +29,10 @@ internal static class VmaQuery
         SafeFileHandle maps;
         try
         {
-            maps = Libc.OpenAt(null, $"/proc/{process.ProcessId}/maps", Libc.O_RDONLY, $"/proc/{process.ProcessId}/maps");
+            using ProcDirectory directory = ProcDirectory.Open(process);
+            maps = directory.OpenHandle("maps");
         }
-        catch (LinuxErrorException)
+        catch (Exception e) when (e is LinuxErrorException or ProcessAccessException)
         {
             return null; // The reader of maps gives the error in its own words.
         }

@@ -23,12 +23,12 @@ namespace MadvPS.Core;
 internal sealed class ExactNames : IDisposable
 {
     private const string DeletedSuffix = " (deleted)";
-    private readonly int _processId;
+    private readonly ProcDirectory _directory;
     private SafeFileHandle? _maps;
     private bool _queryUnavailable;
     private byte[] _name = new byte[4096 + 64];
 
-    public ExactNames(int processId) => _processId = processId;
+    public ExactNames(ProcDirectory directory) => _directory = directory;
 
     /// <summary>Corrects Path and IsDeleted of a mapping read from smaps, where the text was ambiguous.</summary>
     public void Fix(MemoryMapping mapping)
@@ -81,9 +81,9 @@ internal sealed class ExactNames : IDisposable
 
         try
         {
-            _maps ??= new FileStream($"/proc/{_processId}/maps", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0).SafeFileHandle;
+            _maps ??= _directory.OpenHandle("maps");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (LinuxErrorException)
         {
             _queryUnavailable = true;
             return null;

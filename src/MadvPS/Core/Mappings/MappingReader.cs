@@ -17,12 +17,22 @@ internal static class MappingReader
     /// mappings read so far and then an Exited error; a kernel thread (no mm) yields nothing.
     /// With <paramref name="readAhead"/>, the kernel's generation runs on a thread of its own.
     /// </summary>
-    public static IEnumerable<MemoryMapping> ReadMappings(ProcessStat process, string processName, string? procRoot = null, bool readAhead = true)
+    public static IEnumerable<MemoryMapping> ReadMappings(ProcessStat process, string processName, bool readAhead = true)
+    {
+        using ProcDirectory directory = ProcDirectory.Open(process);
+        foreach (MemoryMapping mapping in ReadMappings(directory, process, processName, readAhead))
+        {
+            yield return mapping;
+        }
+    }
+
+    /// <summary><see cref="ReadMappings(ProcessStat, string, bool)"/> through a directory the caller holds.</summary>
+    public static IEnumerable<MemoryMapping> ReadMappings(ProcDirectory directory, ProcessStat process, string processName, bool readAhead = true)
     {
         string bootId = ProcessIdentity.CurrentBootId;
-        string executable = procRoot is null ? ExecutableIdentity.Read(process.ProcessId) : "";
-        using var names = new ExactNames(process.ProcessId);
-        foreach (SmapsEntry entry in ReadEntries(process, "smaps", stream => new SmapsParser(stream, expectVmFlags: true), procRoot, readAhead))
+        string executable = ExecutableIdentity.Read(directory);
+        using var names = new ExactNames(directory);
+        foreach (SmapsEntry entry in ReadEntries(directory, process, "smaps", stream => new SmapsParser(stream, expectVmFlags: true), readAhead))
         {
             MemoryMapping mapping = ToMapping(entry, process, processName, bootId);
             mapping.ExecutableId = executable;
@@ -34,14 +44,14 @@ internal static class MappingReader
     /// <summary>
     /// Streams the entries of /proc/PID/maps: addresses, permissions, device, inode and name, no
     /// sizes and no VmFlags. The entry is reused: copy what you keep before the next one. Ends like
-    /// <see cref="ReadMappings"/> when the process exits part way.
+    /// <see cref="ReadMappings(ProcessStat, string, bool)"/> when the process exits part way.
     /// </summary>
-    public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcessStat process, string? procRoot = null) =>
-        ReadEntries(process, "maps", stream => new MapsParser(stream), procRoot, readAhead: true);
+    public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcDirectory directory, ProcessStat process) =>
+        ReadEntries(directory, process, "maps", stream => new MapsParser(stream), readAhead: true);
 
-    private static IEnumerable<SmapsEntry> ReadEntries(ProcessStat process, string file, Func<Stream, MappingEntryParser> parserFor, string? procRoot, bool readAhead)
+    private static IEnumerable<SmapsEntry> ReadEntries(ProcDirectory directory, ProcessStat process, string file, Func<Stream, MappingEntryParser> parserFor, bool readAhead)
     {
-        using Stream stream = OpenStream(Open(process.ProcessId, file, procRoot), readAhead);
+        using Stream stream = OpenStream(directory.OpenForReading(file, process), readAhead);
         MappingEntryParser parser = parserFor(stream);
         while (true)
         {
@@ -55,21 +65,22 @@ internal static class MappingReader
             }
             catch (IOException e)
             {
-                throw Exited(process, e);
+                throw ProcessAccessException.Exited(process, e);
             }
-            catch (SmapsFormatException e) when (!StillRunning(process))
+            catch (SmapsFormatException e) when (!directory.IsAlive())
             {
-                throw Exited(process, e);
+                throw ProcessAccessException.Exited(process, e);
             }
 
             yield return entry;
         }
 
         // seq_file stops at an entry boundary when the mm goes away, so a clean end does not
-        // prove the list is whole: the process must still be the one that was opened.
-        if (!StillRunning(process))
+        // prove the list is whole: the process must still run. The directory is bound to the
+        // process, so a PID taken by another process since reads as gone.
+        if (!directory.IsAlive())
         {
-            throw Exited(process, null);
+            throw ProcessAccessException.Exited(process, null);
         }
     }
 
@@ -82,7 +93,19 @@ internal static class MappingReader
             return null;
         }
 
-        using FileStream? stream = OpenRollup(process);
+        using ProcDirectory directory = ProcDirectory.Open(process);
+        return ReadRollup(directory, process, processName);
+    }
+
+    /// <summary><see cref="ReadRollup(ProcessStat, string)"/> through a directory the caller holds.</summary>
+    public static ProcessMemory? ReadRollup(ProcDirectory directory, ProcessStat process, string processName)
+    {
+        if (process.IsKernelThread)
+        {
+            return null;
+        }
+
+        using FileStream? stream = directory.OpenRollup(process);
         if (stream is null)
         {
             return null;
@@ -106,9 +129,9 @@ internal static class MappingReader
                 Sizes = entry.Sizes,
             };
         }
-        catch (Exception e) when (e is IOException or SmapsFormatException && !StillRunning(process))
+        catch (Exception e) when (e is IOException or SmapsFormatException && !directory.IsAlive())
         {
-            throw Exited(process, e);
+            throw ProcessAccessException.Exited(process, e);
         }
     }
 
@@ -140,26 +163,6 @@ internal static class MappingReader
         };
     }
 
-    private static FileStream? OpenRollup(ProcessStat process)
-    {
-        try
-        {
-            return Open(process.ProcessId, "smaps_rollup", null);
-        }
-        catch (IOException e) when (e.HResult == (int)Interop.Errno.ESRCH)
-        {
-            // smaps_rollup_open fails with ESRCH for a task without an mm (v6.19): a kernel
-            // thread, which has no memory to report, or a process that is exiting.
-            return StillRunning(process) ? null : throw Exited(process, e);
-        }
-    }
-
-    private static bool StillRunning(ProcessStat process) => ProcessLookup.StillRunning(process);
-
-    private static ProcessAccessException Exited(ProcessStat process, Exception? inner) =>
-        new(ProcessAccessFailure.Exited, process.ProcessId,
-            $"Process {process.ProcessId} ({process.Command}) exited while its mappings were read; what was read before may be incomplete.", inner);
-
     /// <summary>
     /// A /proc file to parse. With <paramref name="readAhead"/> on a machine with more than one
     /// CPU, the kernel's generation of the file runs on a reader thread while the caller parses.
@@ -169,24 +172,4 @@ internal static class MappingReader
 
     private static Stream OpenStream(FileStream file, bool readAhead) =>
         readAhead && Environment.ProcessorCount > 1 ? new ReadAheadStream(file) : file;
-
-    private static FileStream Open(int processId, string file, string? procRoot)
-    {
-        string path = $"{procRoot ?? "/proc"}/{processId}/{file}";
-        try
-        {
-            // No FileStream buffer: the parser reads large blocks itself, and each read() makes
-            // the kernel walk as many VMAs as fit.
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new ProcessAccessException(ProcessAccessFailure.PermissionDenied, processId,
-                $"Access to {path} was denied: {KernelInfo.PtraceDenial(processId)}.", e);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw ProcessAccessException.NotFound(processId, e);
-        }
-    }
 }

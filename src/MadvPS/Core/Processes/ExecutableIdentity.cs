@@ -18,7 +18,24 @@ internal static class ExecutableIdentity
     {
         try
         {
-            string stat = File.ReadAllText($"/proc/{processId}/stat");
+            using ProcDirectory directory = ProcDirectory.Open(processId);
+            return Read(directory);
+        }
+        catch (ProcessAccessException)
+        {
+            return "";
+        }
+    }
+
+    public static string Read(ProcDirectory directory)
+    {
+        try
+        {
+            if (directory.ReadText("stat") is not string stat)
+            {
+                return "";
+            }
+
             int close = stat.LastIndexOf(')');
             string[] fields = stat.Substring(close + 2).Split(' ');
             // Field N of stat(5) is fields[N - 3] after the command.
@@ -30,7 +47,7 @@ internal static class ExecutableIdentity
                 return "";
             }
 
-            string exe = new FileInfo($"/proc/{processId}/exe").LinkTarget ?? "";
+            string exe = new FileInfo($"{directory.Path}/exe").LinkTarget ?? "";
             return string.Create(CultureInfo.InvariantCulture, $"{exe} code {startCode:x}-{endCode:x} stack {startStack:x}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or OverflowException)

@@ -24,11 +24,11 @@ internal sealed class ProcDirectory : IDisposable
     public int ProcessId { get; }
 
     /// <summary>Opens /proc/PID; a NotFound error when no process has the PID.</summary>
-    public static ProcDirectory Open(int processId, string procRoot = "/proc")
+    public static ProcDirectory Open(int processId)
     {
         try
         {
-            return new ProcDirectory(processId, Libc.OpenAt(null, $"{procRoot}/{processId}", Libc.O_RDONLY, $"{procRoot}/{processId}"));
+            return new ProcDirectory(processId, Libc.OpenAt(null, $"/proc/{processId}", Libc.O_RDONLY, $"/proc/{processId}"));
         }
         catch (LinuxErrorException e) when (e.Errno is Errno.ENOENT or Errno.ESRCH)
         {
@@ -36,15 +36,83 @@ internal sealed class ProcDirectory : IDisposable
         }
     }
 
-    /// <summary>/proc/PID/stat read through the directory; null once the process is reaped.</summary>
-    public ProcessStat? ReadStat()
+    /// <summary>
+    /// Opens the /proc directory of the process <paramref name="process"/> describes: a NotFound
+    /// error when the PID is free now, an Exited one when another process (another start time) has it.
+    /// </summary>
+    public static ProcDirectory Open(ProcessStat process)
     {
-        string text;
+        ProcDirectory directory = Open(process.ProcessId);
+        if (directory.ReadStat() is not ProcessStat now || now.StartTime != process.StartTime)
+        {
+            directory.Dispose();
+            throw ProcessAccessException.Exited(process);
+        }
+
+        return directory;
+    }
+
+    /// <summary>
+    /// A path that reaches this process's directory through the descriptor (/proc/self/fd/N), for
+    /// the calls that take a path: it stays bound to the process as the descriptor is.
+    /// </summary>
+    public string Path => $"/proc/self/fd/{_directory.DangerousGetHandle()}";
+
+    /// <summary>/proc/PID/stat read through the directory; null once the process is reaped.</summary>
+    public ProcessStat? ReadStat() => ReadText("stat") is string text ? ProcessStat.Parse(ProcessId, text) : null;
+
+    /// <summary>True while the process runs (not a zombie, not reaped).</summary>
+    public bool IsAlive() => ReadStat() is ProcessStat stat && !stat.IsZombie;
+
+    /// <summary>Opens a file of the process for reading, unbuffered (the smaps parser reads large blocks itself).</summary>
+    public FileStream OpenRead(string file) =>
+        new(Libc.OpenAt(_directory, file, Libc.O_RDONLY, $"/proc/{ProcessId}/{file}"), FileAccess.Read, bufferSize: 0);
+
+    /// <summary>
+    /// Opens a file of the process for reading, with the failures every reader shares: access
+    /// refused (ptrace access mode READ, checked at open) is PermissionDenied, a process reaped
+    /// since the directory was opened is Exited.
+    /// </summary>
+    public FileStream OpenForReading(string file, ProcessStat process)
+    {
         try
         {
-            using FileStream stream = OpenRead("stat");
+            return OpenRead(file);
+        }
+        catch (LinuxErrorException e) when (e.Errno is Errno.EACCES or Errno.EPERM)
+        {
+            throw ProcessAccessException.Denied(process, file, e);
+        }
+        catch (LinuxErrorException e) when (e.Errno is Errno.ESRCH or Errno.ENOENT)
+        {
+            throw ProcessAccessException.Exited(process, e);
+        }
+    }
+
+    /// <summary>
+    /// Opens smaps_rollup; null for a process without an address space (a kernel thread, or a
+    /// process between exit_mm and being reaped), for which the open fails with ESRCH (v6.19).
+    /// </summary>
+    public FileStream? OpenRollup(ProcessStat process)
+    {
+        try
+        {
+            return OpenForReading("smaps_rollup", process);
+        }
+        catch (ProcessAccessException e) when (e.Failure is ProcessAccessFailure.Exited && e.Errno == (int)Errno.ESRCH && IsAlive())
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The text of a small file of the process; null once the process is reaped.</summary>
+    public string? ReadText(string file)
+    {
+        try
+        {
+            using FileStream stream = OpenRead(file);
             using var reader = new StreamReader(stream);
-            text = reader.ReadToEnd();
+            return reader.ReadToEnd();
         }
         catch (LinuxErrorException e) when (e.Errno is Errno.ESRCH or Errno.ENOENT)
         {
@@ -54,16 +122,11 @@ internal sealed class ProcDirectory : IDisposable
         {
             return null;
         }
-
-        return ProcessStat.Parse(ProcessId, text);
     }
 
-    /// <summary>True while the process runs (not a zombie, not reaped).</summary>
-    public bool IsAlive() => ReadStat() is ProcessStat stat && !stat.IsZombie;
-
-    /// <summary>Opens a file of the process for reading, unbuffered (the smaps parser reads large blocks itself).</summary>
-    public FileStream OpenRead(string file) =>
-        new(Libc.OpenAt(_directory, file, Libc.O_RDONLY, $"/proc/{ProcessId}/{file}"), FileAccess.Read, bufferSize: 0);
+    /// <summary>Opens a file of the process for reading as a bare descriptor (for ioctls); errors are the kernel's.</summary>
+    public SafeFileHandle OpenHandle(string file) =>
+        Libc.OpenAt(_directory, file, Libc.O_RDONLY, $"/proc/{ProcessId}/{file}");
 
     /// <summary>Opens a file of the process for writing; errors are the kernel's, as LinuxErrorException.</summary>
     public SafeFileHandle OpenWrite(string file) =>

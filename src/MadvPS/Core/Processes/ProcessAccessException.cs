@@ -38,6 +38,16 @@ internal sealed class ProcessAccessException : Exception
     /// <summary>The errno of a SystemError (from the inner LinuxErrorException), else 0.</summary>
     public int Errno => (InnerException as Interop.LinuxErrorException)?.ErrorNumber ?? 0;
 
+    /// <summary>The process exited while it was read: what was read before may be incomplete.</summary>
+    public static ProcessAccessException Exited(ProcessStat process, Exception? inner = null) =>
+        new(ProcessAccessFailure.Exited, process.ProcessId,
+            $"Process {process.ProcessId} ({process.Command}) exited while its mappings were read; what was read before may be incomplete.", inner);
+
+    /// <summary>The kernel refused to open a /proc file of the process.</summary>
+    public static ProcessAccessException Denied(ProcessStat process, string file, Exception? inner = null) =>
+        new(ProcessAccessFailure.PermissionDenied, process.ProcessId,
+            $"Access to /proc/{process.ProcessId}/{file} was denied: {KernelInfo.PtraceDenial(process.ProcessId)}.", inner);
+
     /// <summary>The one wording of "no such process" (a thread ID is resolved before this is said).</summary>
     public static ProcessAccessException NotFound(int processId, Exception? inner = null) =>
         new(ProcessAccessFailure.NotFound, processId, $"No process or thread has the ID {processId}. Check it with Get-Process, or 'ps -eL' for thread IDs.", inner);

@@ -14,13 +14,17 @@ namespace MadvPS.Core;
 internal static class ProcessDetails
 {
     /// <summary>Fills CommandLine, UserId, UserName, RssAnon, RssFile and RssShmem; leaves what cannot be read empty.</summary>
-    public static void Fill(ProcessMemory totals)
+    public static void Fill(ProcessMemory totals) => Fill(totals, $"/proc/{totals.ProcessId}");
+
+    /// <summary><see cref="Fill(ProcessMemory)"/> through a directory the caller holds.</summary>
+    public static void Fill(ProcessMemory totals, ProcDirectory directory) => Fill(totals, directory.Path);
+
+    private static void Fill(ProcessMemory totals, string processDirectory)
     {
-        int id = totals.ProcessId;
-        totals.CommandLine = ReadCommandLine(id);
+        totals.CommandLine = ReadCommandLine(processDirectory);
         try
         {
-            foreach (string line in File.ReadLines($"/proc/{id}/status"))
+            foreach (string line in File.ReadLines($"{processDirectory}/status"))
             {
                 if (line.StartsWith("Uid:", StringComparison.Ordinal))
                 {
@@ -52,11 +56,13 @@ internal static class ProcessDetails
     }
 
     /// <summary>The arguments joined by spaces, as ps -o args prints them; "" for a kernel thread or an unreadable one.</summary>
-    public static string ReadCommandLine(int processId)
+    public static string ReadCommandLine(int processId) => ReadCommandLine($"/proc/{processId}");
+
+    private static string ReadCommandLine(string processDirectory)
     {
         try
         {
-            byte[] bytes = File.ReadAllBytes($"/proc/{processId}/cmdline");
+            byte[] bytes = File.ReadAllBytes($"{processDirectory}/cmdline");
             return Encoding.UTF8.GetString(bytes).TrimEnd('\0').Replace('\0', ' ');
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

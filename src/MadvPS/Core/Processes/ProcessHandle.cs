@@ -15,9 +15,12 @@ internal sealed class ProcessHandle : IDisposable
     private bool _frozenByUs;
     private FreezeGuard? _guard;
 
-    private ProcessHandle(SafePidfdHandle pidfd, ProcessStat stat)
+    private readonly ProcDirectory _directory;
+
+    private ProcessHandle(SafePidfdHandle pidfd, ProcDirectory directory, ProcessStat stat)
     {
         Pidfd = pidfd;
+        _directory = directory;
         Stat = stat;
     }
 
@@ -28,9 +31,10 @@ internal sealed class ProcessHandle : IDisposable
 
     /// <summary>
     /// Opens a pidfd on <paramref name="processId"/> and checks that it is the process expected:
-    /// the pidfd is opened first, then /proc/PID/stat must show the expected start time, then the
-    /// pidfd must still reach a live process. A process that died and gave its PID to another
-    /// between these steps fails one of them, so the pidfd can only be the expected process.
+    /// the pidfd is opened first, then /proc/PID (held open: every later read goes through it),
+    /// whose stat must show the expected start time, then the pidfd must still reach a live
+    /// process. A process that died and gave its PID to another between these steps fails one of
+    /// them, so the pidfd and the directory can only be the expected process.
     /// </summary>
     /// <param name="expectedStartTime">Null to take whatever process has the PID now.</param>
     /// <param name="expectedBootId">Null to skip the boot check (a live PID given by the user).</param>
@@ -59,9 +63,11 @@ internal sealed class ProcessHandle : IDisposable
                 $"A pidfd for process {processId} could not be opened: {e.Message} Nothing was sent.", e);
         }
 
+        ProcDirectory? directory = null;
         try
         {
-            ProcessStat stat = ProcessStat.TryRead(processId)
+            directory = ProcDirectory.Open(processId);
+            ProcessStat stat = directory.ReadStat()
                 ?? throw new ProcessAccessException(ProcessAccessFailure.Exited, processId, $"Process {processId} has exited.");
             if (expectedStartTime is ulong expected && stat.StartTime != expected)
             {
@@ -82,10 +88,16 @@ internal sealed class ProcessHandle : IDisposable
                 // Signal 0 still checks permission; the pidfd and /proc agree, which is what matters.
             }
 
-            return new ProcessHandle(pidfd, stat);
+            return new ProcessHandle(pidfd, directory, stat);
+        }
+        catch (ProcessAccessException e) when (e.Failure is ProcessAccessFailure.NotFound && directory is null)
+        {
+            pidfd.Dispose();
+            throw new ProcessAccessException(ProcessAccessFailure.Exited, processId, $"Process {processId} has exited.", e);
         }
         catch
         {
+            directory?.Dispose();
             pidfd.Dispose();
             throw;
         }
@@ -133,7 +145,7 @@ internal sealed class ProcessHandle : IDisposable
                 return WaitForEveryThread(request.StopDeadline, alreadyStopped: false);
             }
 
-            ProcessStat? now = ProcessStat.TryRead(ProcessId);
+            ProcessStat? now = _directory.ReadStat();
             if (now is null)
             {
                 throw new ProcessAccessException(ProcessAccessFailure.Exited, ProcessId, $"Process {ProcessId} has exited.");
@@ -197,7 +209,7 @@ internal sealed class ProcessHandle : IDisposable
         string[] tasks;
         try
         {
-            tasks = System.IO.Directory.GetDirectories($"/proc/{ProcessId}/task");
+            tasks = System.IO.Directory.GetDirectories($"{_directory.Path}/task");
         }
         catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException)
         {
@@ -263,5 +275,6 @@ internal sealed class ProcessHandle : IDisposable
     {
         Resume();
         Pidfd.Dispose();
+        _directory.Dispose();
     }
 }

@@ -73,10 +73,6 @@ internal static class ProcessLookup
         }
     }
 
-    /// <summary>True while the PID still has the process that was read (same start time) and it has not exited.</summary>
-    public static bool StillRunning(ProcessStat process) =>
-        ProcessStat.TryRead(process.ProcessId) is ProcessStat now && now.StartTime == process.StartTime && !now.IsZombie;
-
     /// <summary>
     /// Refuses a process that has no user address space to advise: a kernel thread, or a zombie
     /// (which the kernel answers with ESRCH, as if it had gone).

@@ -11,7 +11,12 @@ internal static class ProcessNames
     /// The process name as Get-Process shows it: the kernel's comm, which is cut at 15 bytes
     /// (TASK_COMM_LEN), completed from argv[0] when that starts with it.
     /// </summary>
-    public static string Resolve(int processId, string command)
+    public static string Resolve(int processId, string command) => Resolve($"/proc/{processId}", command);
+
+    /// <summary><see cref="Resolve(int, string)"/> through a directory the caller holds.</summary>
+    public static string Resolve(ProcDirectory directory, string command) => Resolve(directory.Path, command);
+
+    private static string Resolve(string processDirectory, string command)
     {
         if (command.Length < TaskCommLength)
         {
@@ -20,7 +25,7 @@ internal static class ProcessNames
 
         try
         {
-            byte[] cmdline = File.ReadAllBytes($"/proc/{processId}/cmdline");
+            byte[] cmdline = File.ReadAllBytes($"{processDirectory}/cmdline");
             int end = Array.IndexOf(cmdline, (byte)0);
             string argv0 = System.Text.Encoding.UTF8.GetString(cmdline, 0, end < 0 ? cmdline.Length : end);
             string name = Path.GetFileName(argv0);
