@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Management.Automation;
+using MadvPS.Core;
 
 namespace MadvPS.Commands;
 
@@ -41,7 +41,8 @@ internal static class FilePathResolver
             yield break;
         }
 
-        foreach (FileTarget target in Resolve(cmdlet, paths, literal))
+        // A mapping's Path is a name the kernel gave, never a pattern: it is taken literally.
+        foreach (FileTarget target in Resolve(cmdlet, paths, literal || kind is not null))
         {
             if (seen.Add(target.Path))
             {
@@ -76,9 +77,10 @@ internal static class FilePathResolver
             if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
             {
                 // An absolute path that names a file as written is taken byte for byte: the
-                // provider would read a backslash, which a Linux name may hold, as a separator.
+                // provider would read a backslash, which a Linux name may hold, as a separator,
+                // and cannot hold a name that is not UTF-8 (the module escapes its bytes).
                 string plain = WithoutFileSystemQualifier(path);
-                if (plain.StartsWith('/') && (File.Exists(plain) || Directory.Exists(plain)))
+                if (plain.StartsWith('/') && CachedFile.Exists(plain))
                 {
                     targets.Add(new FileTarget(plain, Explicit: true));
                     return targets;
@@ -112,7 +114,7 @@ internal static class FilePathResolver
                 // nothing as a pattern: take it as written if it exists.
                 string plain = WithoutFileSystemQualifier(path);
                 string unresolved = plain.StartsWith('/') ? plain : cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-                if (File.Exists(unresolved) || Directory.Exists(unresolved))
+                if (CachedFile.Exists(unresolved))
                 {
                     targets.Add(new FileTarget(unresolved, Explicit: true));
                 }
