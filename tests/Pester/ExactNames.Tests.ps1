@@ -149,6 +149,16 @@ Describe 'Mapped file names are exact' {
             $advised.CachedAfter | Should -Be $resident
         }
 
+        It 'Get-FileCache -Recurse finds every file of the folder by its bytes, each the file the directory names' {
+            # The folder now holds the files of the tests above, among them every kind of name.
+            $entries = @(Invoke-Perl 'opendir(my $d, $ARGV[0]) or die; for (sort grep { !/^\.\.?$/ } readdir($d)) { my @s = lstat("$ARGV[0]/$_"); print unpack("H*", $_), " ", $s[1], "\n" if -f _ }' $folder)
+            $entries.Count | Should -BeGreaterThan 10
+            $walked = @(Get-FileCache -LiteralPath $folder -Recurse -ErrorVariable errs)
+            $errs | Should -BeNullOrEmpty
+            $seen = @($walked | ForEach-Object { '{0} {1}' -f (ConvertTo-NameHex $_.Path).Substring($folderHex.Length), $_.Inode } | Sort-Object)
+            $seen | Should -Be @($entries | Sort-Object)
+        }
+
         It 'a relative -LiteralPath with such a name opens the file it names' {
             $leafHex = '72656c80ff'
             New-ByteFile ($folderHex + $leafHex) 2

@@ -25,6 +25,7 @@ internal struct StatxBuffer
 internal static partial class Libc
 {
     internal const int AT_EMPTY_PATH = 0x1000;
+    internal const int AT_SYMLINK_NOFOLLOW = 0x100;
     internal const uint STATX_TYPE = 0x1;
     internal const uint STATX_BASIC_STATS = 0x7ff;
 
@@ -39,7 +40,7 @@ internal static partial class Libc
     /// <summary>stat of a path (its bytes and a NUL), following symbolic links.</summary>
     internal static StatxBuffer Statx(ReadOnlySpan<byte> path, string pathForErrors)
     {
-        SysResult.FromReturn("statx", StatxPath(path, STATX_BASIC_STATS, out StatxBuffer buffer)).Check(pathForErrors);
+        SysResult.FromReturn("statx", StatxPath(path, 0, STATX_BASIC_STATS, out StatxBuffer buffer)).Check(pathForErrors);
         return buffer;
     }
 
@@ -53,16 +54,23 @@ internal static partial class Libc
     /// <summary>The file type and mode bits (st_mode) of the file at <paramref name="path"/>, following links, as the result's value.</summary>
     internal static SysResult StatMode(ReadOnlySpan<byte> path)
     {
-        SysResult result = SysResult.FromReturn("statx", StatxPath(path, STATX_TYPE, out StatxBuffer buffer));
+        SysResult result = SysResult.FromReturn("statx", StatxPath(path, 0, STATX_TYPE, out StatxBuffer buffer));
         return result.Failed ? result : result with { Value = buffer.Mode };
     }
 
-    private static unsafe int StatxPath(ReadOnlySpan<byte> path, uint mask, out StatxBuffer buffer)
+    /// <summary>As <see cref="StatMode"/>, of the link itself when the path is a symbolic link (lstat).</summary>
+    internal static SysResult LinkMode(ReadOnlySpan<byte> path)
+    {
+        SysResult result = SysResult.FromReturn("statx", StatxPath(path, AT_SYMLINK_NOFOLLOW, STATX_TYPE, out StatxBuffer buffer));
+        return result.Failed ? result : result with { Value = buffer.Mode };
+    }
+
+    private static unsafe int StatxPath(ReadOnlySpan<byte> path, int flags, uint mask, out StatxBuffer buffer)
     {
         RequireNul(path);
         fixed (byte* bytes = path)
         {
-            return statx_path(AT_FDCWD, bytes, 0, mask, out buffer);
+            return statx_path(AT_FDCWD, bytes, flags, mask, out buffer);
         }
     }
 }
