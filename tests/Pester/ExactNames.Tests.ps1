@@ -159,6 +159,25 @@ Describe 'Mapped file names are exact' {
             $seen | Should -Be @($entries | Sort-Object)
         }
 
+        It 'a wildcard finds every file by its bytes, though PowerShell''s provider does not list such names' {
+            $entries = @(Invoke-Perl 'opendir(my $d, $ARGV[0]) or die; for (sort grep { !/^\.\.?$/ } readdir($d)) { my @s = lstat("$ARGV[0]/$_"); print unpack("H*", $_), " ", $s[1], "\n" if -f _ }' $folder)
+            $matched = @(Get-FileCache -Path "$folder/*" -ErrorVariable errs)
+            $errs | Should -BeNullOrEmpty
+            $seen = @($matched | ForEach-Object { '{0} {1}' -f (ConvertTo-NameHex $_.Path).Substring($folderHex.Length), $_.Inode } | Sort-Object)
+            $seen | Should -Be @($entries | Sort-Object)
+        }
+
+        It 'a wildcard adds such names to those PowerShell''s provider finds' {
+            $sub = "$folder/glob"
+            New-Item -ItemType Directory -Path $sub | Out-Null
+            $subHex = [Convert]::ToHexString([Text.Encoding]::UTF8.GetBytes("$sub/")).ToLowerInvariant()
+            foreach ($h in '706c61696e', '7080', '70ff', '7180', '2e7080') { New-ByteFile ($subHex + $h) 1 }
+            $matched = @(Get-FileCache -Path "$sub/P*" -ErrorVariable errs)
+            $errs | Should -BeNullOrEmpty
+            ($matched | ForEach-Object { (ConvertTo-NameHex $_.Path).Substring($subHex.Length) } | Sort-Object) | Should -Be @('706c61696e', '7080', '70ff') -Because 'matched as the provider matches: ignoring case, no dot files'
+            $matched | ForEach-Object { $_.Inode | Should -Be (Get-ByteInode (ConvertTo-NameHex $_.Path)) }
+        }
+
         It 'a relative -LiteralPath with such a name opens the file it names' {
             $leafHex = '72656c80ff'
             New-ByteFile ($folderHex + $leafHex) 2

@@ -62,51 +62,34 @@ internal static class DirectoryWalker
         var entries = new List<(string, bool)>();
         try
         {
-            using SafeFileHandle handle = Libc.OpenReadOnly(FileNameBytes.ToNulTerminated(directory), directory);
-            while (true)
+            foreach ((string name, byte listed) in Entries(directory, buffer))
             {
-                int filled = (int)Libc.Getdents64(handle, buffer).Check(directory);
-                if (filled == 0)
+                string path = prefix + name;
+                byte type = listed;
+                if (type == Libc.DT_UNKNOWN)
                 {
-                    return entries;
+                    // Some filesystems do not fill d_type: ask for the entry itself (lstat).
+                    SysResult mode = Libc.LinkMode(FileNameBytes.ToNulTerminated(path));
+                    if (mode.Failed)
+                    {
+                        continue; // gone since it was listed
+                    }
+
+                    type = (mode.Value & FileType.Mask) switch
+                    {
+                        FileType.Directory => Libc.DT_DIR,
+                        FileType.SymbolicLink => Libc.DT_LNK,
+                        _ => type,
+                    };
                 }
 
-                for (int at = 0; at < filled;)
+                if (type != Libc.DT_LNK)
                 {
-                    ReadOnlySpan<byte> entry = buffer.AsSpan(at, MemoryMarshal.Read<ushort>(buffer.AsSpan(at + Libc.DirentReclenOffset)));
-                    at += entry.Length;
-                    ReadOnlySpan<byte> name = entry.Slice(Libc.DirentNameOffset);
-                    name = name.Slice(0, name.IndexOf((byte)0));
-                    if (name.SequenceEqual("."u8) || name.SequenceEqual(".."u8))
-                    {
-                        continue;
-                    }
-
-                    string path = prefix + FileNameBytes.Decode(name);
-                    byte type = entry[Libc.DirentTypeOffset];
-                    if (type == Libc.DT_UNKNOWN)
-                    {
-                        // Some filesystems do not fill d_type: ask for the entry itself (lstat).
-                        SysResult mode = Libc.LinkMode(FileNameBytes.ToNulTerminated(path));
-                        if (mode.Failed)
-                        {
-                            continue; // gone since it was listed
-                        }
-
-                        type = (mode.Value & FileType.Mask) switch
-                        {
-                            FileType.Directory => Libc.DT_DIR,
-                            FileType.SymbolicLink => Libc.DT_LNK,
-                            _ => type,
-                        };
-                    }
-
-                    if (type != Libc.DT_LNK)
-                    {
-                        entries.Add((path, type == Libc.DT_DIR));
-                    }
+                    entries.Add((path, type == Libc.DT_DIR));
                 }
             }
+
+            return entries;
         }
         catch (LinuxErrorException e)
         {
@@ -117,6 +100,61 @@ internal static class DirectoryWalker
         {
             onError(directory, e);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// The names in a directory, in ordinal order, as <see cref="FileNameBytes"/> decodes them:
+    /// also those that are not UTF-8, which PowerShell's FileSystem provider does not list. None
+    /// when the directory cannot be read.
+    /// </summary>
+    public static List<string> Names(string directory)
+    {
+        var names = new List<string>();
+        try
+        {
+            foreach ((string name, _) in Entries(directory))
+            {
+                names.Add(name);
+            }
+        }
+        catch (Exception e) when (e is LinuxErrorException or PlatformNotSupportedException)
+        {
+            // The provider's own resolution reports what is wrong with the directory.
+        }
+
+        names.Sort(string.CompareOrdinal);
+        return names;
+    }
+
+    /// <summary>
+    /// The names in a directory (but . and ..) as the kernel has them, decoded by
+    /// <see cref="FileNameBytes"/>, with their d_type. Throws <see cref="LinuxErrorException"/>.
+    /// </summary>
+    internal static List<(string Name, byte Type)> Entries(string directory, byte[]? buffer = null)
+    {
+        buffer ??= new byte[32 * 1024];
+        var entries = new List<(string, byte)>();
+        using SafeFileHandle handle = Libc.OpenReadOnly(FileNameBytes.ToNulTerminated(directory), directory);
+        while (true)
+        {
+            int filled = (int)Libc.Getdents64(handle, buffer).Check(directory);
+            if (filled == 0)
+            {
+                return entries;
+            }
+
+            for (int at = 0; at < filled;)
+            {
+                ReadOnlySpan<byte> entry = buffer.AsSpan(at, MemoryMarshal.Read<ushort>(buffer.AsSpan(at + Libc.DirentReclenOffset)));
+                at += entry.Length;
+                ReadOnlySpan<byte> name = entry.Slice(Libc.DirentNameOffset);
+                name = name.Slice(0, name.IndexOf((byte)0));
+                if (!name.SequenceEqual("."u8) && !name.SequenceEqual(".."u8))
+                {
+                    entries.Add((FileNameBytes.Decode(name), entry[Libc.DirentTypeOffset]));
+                }
+            }
         }
     }
 }
