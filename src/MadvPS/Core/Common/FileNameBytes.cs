@@ -26,6 +26,13 @@ internal static class FileNameBytes
             return "";
         }
 
+        // Nearly every name is valid UTF-8: one transcoding, and a U+FFFD only where it may be.
+        string utf8 = Encoding.UTF8.GetString(bytes);
+        if (!utf8.Contains('\uFFFD', StringComparison.Ordinal))
+        {
+            return utf8;
+        }
+
         // Each byte gives at most one UTF-16 unit (a 4-byte sequence gives two), so this is enough.
         char[]? rented = null;
         Span<char> chars = bytes.Length <= StackLimit
