@@ -178,6 +178,21 @@ Describe 'Mapped file names are exact' {
             $matched | ForEach-Object { $_.Inode | Should -Be (Get-ByteInode (ConvertTo-NameHex $_.Path)) }
         }
 
+        It 'such a file that was unlinked is IsDeleted with its bytes, and the file cmdlets refuse it' {
+            $pathHex = $folderHex + '676f6e65ff80'
+            New-ByteFile $pathHex 1
+            $start = [Convert]::ToUInt64(($t.Send("map-file-hex $pathHex") -split ' ')[1].Substring(2), 16)
+            Invoke-Perl 'unlink(pack("H*", $ARGV[0])) or die "$!"' $pathHex
+            $link = '/proc/{0}/map_files/{1:x}-{2:x}' -f $t.Id, $start, ($start + 4096)
+            Get-LinkHex $link | Should -BeExactly ($pathHex + [Convert]::ToHexString([Text.Encoding]::ASCII.GetBytes(' (deleted)')).ToLowerInvariant())
+            $m = Get-MemoryMapping -Id $t.Id -Address $start
+            $m.IsDeleted | Should -BeTrue
+            ConvertTo-NameHex $m.Path | Should -BeExactly $pathHex
+            $m | Get-FileCache -ErrorVariable errs -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $errs | Should -HaveCount 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'MappedFileDeleted,*'
+        }
+
         It 'a relative -LiteralPath with such a name opens the file it names' {
             $leafHex = '72656c80ff'
             New-ByteFile ($folderHex + $leafHex) 2
