@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Management.Automation;
+using MadvPS.Core;
 
 namespace MadvPS.Commands;
 
@@ -41,7 +41,8 @@ internal static class FilePathResolver
             yield break;
         }
 
-        foreach (FileTarget target in Resolve(cmdlet, paths, literal))
+        // A mapping's Path is a name the kernel gave, never a pattern: it is taken literally.
+        foreach (FileTarget target in Resolve(cmdlet, paths, literal || kind is not null))
         {
             if (seen.Add(target.Path))
             {
@@ -76,9 +77,10 @@ internal static class FilePathResolver
             if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
             {
                 // An absolute path that names a file as written is taken byte for byte: the
-                // provider would read a backslash, which a Linux name may hold, as a separator.
+                // provider would read a backslash, which a Linux name may hold, as a separator,
+                // and cannot hold a name that is not UTF-8 (the module escapes its bytes).
                 string plain = WithoutFileSystemQualifier(path);
-                if (plain.StartsWith('/') && (File.Exists(plain) || Directory.Exists(plain)))
+                if (plain.StartsWith('/') && CachedFile.Exists(plain))
                 {
                     targets.Add(new FileTarget(plain, Explicit: true));
                     return targets;
@@ -106,13 +108,15 @@ internal static class FilePathResolver
                 // No match, or not a pattern PowerShell can read (a real name may hold '[' alone).
             }
 
+            AddNamesByBytes(cmdlet, path, targets);
+
             if (targets.Count == 0)
             {
                 // A real name with [ ] in it (paths from /proc/PID/maps are literal) that matches
                 // nothing as a pattern: take it as written if it exists.
                 string plain = WithoutFileSystemQualifier(path);
                 string unresolved = plain.StartsWith('/') ? plain : cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-                if (File.Exists(unresolved) || Directory.Exists(unresolved))
+                if (CachedFile.Exists(unresolved))
                 {
                     targets.Add(new FileTarget(unresolved, Explicit: true));
                 }
@@ -128,6 +132,49 @@ internal static class FilePathResolver
         }
 
         return targets;
+    }
+
+    /// <summary>
+    /// The provider does not list a name that is not UTF-8 (.NET reads its bytes as U+FFFD, and
+    /// the name so read names no file), and lists nothing at all in a directory where such a name
+    /// is too long once so read. Where the wildcard is in the last part of the path, the names of
+    /// that directory are read by their bytes and matched as the provider matches (ignoring case,
+    /// leaving out names that begin with a dot): the ones that are not UTF-8 are added, and all of
+    /// them when the provider found nothing.
+    /// </summary>
+    private static void AddNamesByBytes(PSCmdlet cmdlet, string path, List<FileTarget> targets)
+    {
+        string plain = WithoutFileSystemQualifier(path);
+        int slash = plain.LastIndexOf('/');
+        string leaf = plain.Substring(slash + 1);
+        string directoryPart = slash < 0 ? "." : slash == 0 ? "/" : plain.Substring(0, slash);
+        if (leaf.Length == 0 || WildcardPattern.ContainsWildcardCharacters(directoryPart))
+        {
+            return;
+        }
+
+        string directory;
+        WildcardPattern pattern;
+        try
+        {
+            directory = directoryPart.StartsWith('/') ? directoryPart : cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(directoryPart);
+            pattern = WildcardPattern.Get(leaf, WildcardOptions.IgnoreCase);
+            pattern.IsMatch("");
+        }
+        catch (Exception e) when (e is WildcardPatternException or ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException or PSArgumentException)
+        {
+            return;
+        }
+
+        bool all = targets.Count == 0;
+        string prefix = directory.EndsWith('/') ? directory : directory + "/";
+        foreach (string name in DirectoryWalker.Names(directory))
+        {
+            if ((all || FileNameBytes.HasEscapedBytes(name)) && !name.StartsWith('.') && pattern.IsMatch(name))
+            {
+                targets.Add(new FileTarget(prefix + name, Explicit: false));
+            }
+        }
     }
 
     private static void AddLiteral(PSCmdlet cmdlet, string path, List<FileTarget> targets)

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -10,17 +11,25 @@ internal static partial class Libc
     private const int StatfsLongs = 32;
 
     // statfs(2) and fstatfs(2); glibc.
-    [LibraryImport(Name, EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int statfs_raw(string path, long* buffer);
+    // The path is bytes, not a string: a Linux name need not be UTF-8.
+    [LibraryImport(Name, EntryPoint = "statfs", SetLastError = true)]
+    private static unsafe partial int statfs_raw(byte* path, long* buffer);
 
     [LibraryImport(Name, EntryPoint = "fstatfs", SetLastError = true)]
     private static unsafe partial int fstatfs_raw(SafeFileHandle fd, long* buffer);
 
-    /// <summary>The magic number (f_type) of the filesystem that holds <paramref name="path"/>, following links, as the result's value.</summary>
-    internal static unsafe SysResult FilesystemType(string path)
+    /// <summary>The magic number (f_type) of the filesystem that holds <paramref name="path"/> (its bytes and a NUL), following links, as the result's value.</summary>
+    internal static unsafe SysResult FilesystemType(ReadOnlySpan<byte> path)
     {
+        RequireNul(path);
         long* buffer = stackalloc long[StatfsLongs];
-        SysResult result = SysResult.FromReturn("statfs", statfs_raw(path, buffer));
+        int status;
+        fixed (byte* bytes = path)
+        {
+            status = statfs_raw(bytes, buffer);
+        }
+
+        SysResult result = SysResult.FromReturn("statfs", status);
         return result.Failed ? result : result with { Value = FilesystemMagicOf(buffer[0]) };
     }
 

@@ -85,7 +85,7 @@ public class AccessOutputTests
     {
         // /proc/self/fdinfo/N "flags:" is the file's f_flags in octal, with O_CLOEXEC added when the
         // descriptor has it (fs/proc/fd.c seq_show): the kernel's own reading of what was passed.
-        using Microsoft.Win32.SafeHandles.SafeFileHandle handle = Libc.OpenReadOnly("/proc/self/status");
+        using Microsoft.Win32.SafeHandles.SafeFileHandle handle = Libc.OpenReadOnly("/proc/self/status\0"u8, "/proc/self/status");
         int fd = (int)handle.DangerousGetHandle();
         string flags = System.IO.File.ReadAllLines($"/proc/self/fdinfo/{fd}").First(l => l.StartsWith("flags:", StringComparison.Ordinal)).Split('\t', ' ').Last(w => w.Length > 0);
         long value = Convert.ToInt64(flags, 8);

@@ -29,6 +29,14 @@ public sealed class ConstantsTests
             ("fcntl.h", "AT_FDCWD", Libc.AT_FDCWD),
             ("fcntl.h", "AT_EMPTY_PATH", Libc.AT_EMPTY_PATH),
             ("fcntl.h", "AT_EACCESS", Libc.AT_EACCESS),
+            ("fcntl.h", "AT_SYMLINK_NOFOLLOW", Libc.AT_SYMLINK_NOFOLLOW),
+            ("dirent.h", "DT_UNKNOWN", Libc.DT_UNKNOWN),
+            ("dirent.h", "DT_DIR", Libc.DT_DIR),
+            ("dirent.h", "DT_LNK", Libc.DT_LNK),
+            // glibc's struct dirent64 is the kernel's linux_dirent64 on Linux.
+            ("stddef.h", "dirent64_d_reclen", Libc.DirentReclenOffset),
+            ("stddef.h", "dirent64_d_type", Libc.DirentTypeOffset),
+            ("stddef.h", "dirent64_d_name", Libc.DirentNameOffset),
             ("fcntl.h", "O_RDONLY", Libc.O_RDONLY),
             ("fcntl.h", "O_WRONLY", Libc.O_WRONLY),
             ("fcntl.h", "O_NOCTTY", Libc.O_NOCTTY),
@@ -44,6 +52,7 @@ public sealed class ConstantsTests
             ("linux/stat.h", "STATX_BASIC_STATS", Libc.STATX_BASIC_STATS),
             ("sys/stat.h", "S_IFMT", FileType.Mask),
             ("sys/stat.h", "S_IFSOCK", FileType.Socket),
+            ("sys/stat.h", "S_IFLNK", FileType.SymbolicLink),
             ("sys/stat.h", "S_IFREG", FileType.Regular),
             ("sys/stat.h", "S_IFBLK", FileType.BlockDevice),
             ("sys/stat.h", "S_IFDIR", FileType.Directory),
@@ -104,6 +113,7 @@ public sealed class ConstantsTests
             }
 
             source.Append("#ifndef __NR_cachestat\n#define __NR_cachestat 451\n#endif\n#define __NR_cachestat_or_451 __NR_cachestat\n");
+            source.Append("#define dirent64_d_reclen offsetof(struct dirent64, d_reclen)\n#define dirent64_d_type offsetof(struct dirent64, d_type)\n#define dirent64_d_name offsetof(struct dirent64, d_name)\n");
             source.Append("int main(void){\n");
             foreach ((_, string name, _) in s_constants)
             {

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Reflection;
+using MadvPS.Core;
 using Xunit;
 
 namespace MadvPS.Tests;
@@ -89,6 +90,18 @@ public class SerializationTests
         PSObject back = RoundTrip(mapping);
         Assert.Null(back.Properties["ProtectionKey"].Value);
         Assert.Equal("None", back.Properties["VmFlags"].Value);
+    }
+
+    [Fact]
+    public void APathThatIsNotUtf8ArrivesWithItsBytes()
+    {
+        // A name with the bytes 0x80 and 0xff, as the module holds it (U+DC00+b, FileNameBytes).
+        byte[] bytes = Convert.FromHexString("2f746d702f6180ff62");
+        var mapping = (MemoryMapping)Sample(typeof(MemoryMapping));
+        mapping.Path = FileNameBytes.Decode(bytes);
+        PSObject back = RoundTrip(mapping);
+        string path = Assert.IsType<string>(back.Properties["Path"].Value);
+        Assert.Equal(bytes.Append((byte)0).ToArray(), FileNameBytes.ToNulTerminated(path));
     }
 
     [Theory]

@@ -191,7 +191,8 @@ internal static class AdviceMappings
     /// </summary>
     internal static bool? IsPageCacheFile(string path)
     {
-        SysResult mode = Libc.StatMode(path);
+        byte[] bytes = FileNameBytes.ToNulTerminated(path);
+        SysResult mode = Libc.StatMode(bytes);
         if (mode.Failed)
         {
             return mode.Errno == (int)Errno.ENOENT ? null : false;
@@ -202,7 +203,7 @@ internal static class AdviceMappings
             return false;
         }
 
-        SysResult type = Libc.FilesystemType(path);
+        SysResult type = Libc.FilesystemType(bytes);
         if (type.Failed)
         {
             return type.Errno == (int)Errno.ENOENT ? null : false;

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Text;
 using MadvPS.Interop;
 using Microsoft.Win32.SafeHandles;
 
@@ -74,7 +73,7 @@ internal static class VmaQuery
                         break;
                     }
 
-                    found[vma.VmaStart] = ToLive(vma, Encoding.UTF8.GetString(name, 0, vma.NameLength));
+                    found[vma.VmaStart] = ToLive(vma, FileNameBytes.Decode(name.AsSpan(0, vma.NameLength)));
                     at = vma.VmaEnd;
                 }
             }

@@ -5,6 +5,7 @@ internal static class FileType
 {
     public const int Mask = 0xF000;
     public const int Socket = 0xC000;
+    public const int SymbolicLink = 0xA000;
     public const int Regular = 0x8000;
     public const int BlockDevice = 0x6000;
     public const int Directory = 0x4000;

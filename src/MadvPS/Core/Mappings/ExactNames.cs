@@ -1,7 +1,6 @@
 using System;
 using System.Globalization;
 using System.IO;
-using System.Text;
 using MadvPS.Interop;
 using Microsoft.Win32.SafeHandles;
 
@@ -17,8 +16,8 @@ namespace MadvPS.Core;
 /// may be named so. When the whole name is a file with the mapping's device and inode, that file
 /// is linked and is the one mapped, so it is not deleted.</item>
 /// </list>
-/// Other names are exact as read (every byte but the newline is raw). A name that is not UTF-8
-/// cannot be held exactly by a .NET string; its invalid bytes read as U+FFFD.
+/// Other names are exact as read (every byte but the newline is raw). A name that is not UTF-8 is
+/// held by <see cref="FileNameBytes"/>: each invalid byte b as U+DC00+b, and written back the same.
 /// </summary>
 internal sealed class ExactNames : IDisposable
 {
@@ -58,7 +57,7 @@ internal sealed class ExactNames : IDisposable
         StatxBuffer stat;
         try
         {
-            stat = Libc.Statx(path);
+            stat = Libc.Statx(FileNameBytes.ToNulTerminated(path), path);
         }
         catch (LinuxErrorException)
         {
@@ -106,7 +105,7 @@ internal sealed class ExactNames : IDisposable
                 return null;
             }
 
-            return vma.VmaStart == address ? Encoding.UTF8.GetString(_name, 0, vma.NameLength) : null;
+            return vma.VmaStart == address ? FileNameBytes.Decode(_name.AsSpan(0, vma.NameLength)) : null;
         }
     }
 

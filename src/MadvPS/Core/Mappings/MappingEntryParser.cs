@@ -150,13 +150,14 @@ internal abstract class MappingEntryParser
 
     /// <summary>
     /// seq_path escapes only the newline of a path, as <c>\012</c> (fs/proc/task_mmu.c,
-    /// show_map_vma: <c>seq_path(m, file_path, "\n")</c>); every other byte is raw.
+    /// show_map_vma: <c>seq_path(m, file_path, "\n")</c>); every other byte is raw. Bytes that are
+    /// not UTF-8 are kept as U+DC00+b (<see cref="FileNameBytes"/>), so the name is exact.
     /// </summary>
     internal static string DecodeName(ReadOnlySpan<byte> name)
     {
         if (name.IndexOf(@"\012"u8) < 0)
         {
-            return Encoding.UTF8.GetString(name);
+            return FileNameBytes.Decode(name);
         }
 
         var decoded = new byte[name.Length];
@@ -174,7 +175,7 @@ internal abstract class MappingEntryParser
             }
         }
 
-        return Encoding.UTF8.GetString(decoded, 0, length);
+        return FileNameBytes.Decode(decoded.AsSpan(0, length));
     }
 
     private static string ParsePermissions(ReadOnlySpan<byte> text)

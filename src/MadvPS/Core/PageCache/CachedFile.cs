@@ -38,15 +38,23 @@ internal sealed class CachedFile : IDisposable
     public string Device => $"{DeviceMajor:x2}:{DeviceMinor:x2}";
 
     /// <summary>
-    /// Opens a regular file (following symbolic links). Throws <see cref="FileCacheException"/>
+    /// Whether something exists at the path (following symbolic links), asked by the name's bytes
+    /// (<see cref="FileNameBytes"/>), so that a name that is not UTF-8 is found, and no other.
+    /// </summary>
+    public static bool Exists(string path) => !Libc.StatMode(FileNameBytes.ToNulTerminated(path)).Failed;
+
+    /// <summary>
+    /// Opens a regular file (following symbolic links) by the bytes of its name
+    /// (<see cref="FileNameBytes"/>). Throws <see cref="FileCacheException"/>
     /// for a missing file, a directory, a special file, no read permission or hugetlbfs.
     /// </summary>
     public static CachedFile Open(string path)
     {
+        byte[] bytes = FileNameBytes.ToNulTerminated(path);
         StatxBuffer before;
         try
         {
-            before = Libc.Statx(path);
+            before = Libc.Statx(bytes, path);
         }
         catch (LinuxErrorException e)
         {
@@ -58,7 +66,7 @@ internal sealed class CachedFile : IDisposable
         SafeFileHandle handle;
         try
         {
-            handle = Libc.OpenReadOnly(path);
+            handle = Libc.OpenReadOnly(bytes, path);
         }
         catch (LinuxErrorException e)
         {

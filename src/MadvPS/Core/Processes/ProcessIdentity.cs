@@ -28,7 +28,7 @@ internal readonly record struct ProcessIdentity(int ProcessId, ulong StartTime, 
     {
         try
         {
-            return Interop.Libc.Statx("/proc/self/ns/pid").Inode;
+            return Interop.Libc.Statx("/proc/self/ns/pid\0"u8, "/proc/self/ns/pid").Inode;
         }
         catch (Interop.LinuxErrorException)
         {
