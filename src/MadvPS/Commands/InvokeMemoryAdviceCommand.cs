@@ -314,9 +314,9 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
                     return;
                 }
 
-                string checkedBy = plan.CheckLive(handle.Stat);
-                WriteVerbose($"Checked the ranges of process {handle.ProcessId} against its live mappings ({checkedBy}).");
-                AdviceRun.Execute(this, plan, handle, () => _stopping);
+                // Each call's ranges are checked just before it (ExecuteChecked), never after.
+                string checkedBy = AdviceRun.Execute(this, plan, handle, () => _stopping, (stop, onCall, progress) => plan.ExecuteChecked(handle, stop, onCall, progress));
+                WriteVerbose($"Checked the ranges of process {handle.ProcessId} against its live mappings ({checkedBy}), each before the call that carried it.");
                 handle.Resume();
             }
             catch (ProcessAccessException e)

@@ -36,8 +36,9 @@ internal static class MappingReader
     /// sizes and no VmFlags. The entry is reused: copy what you keep before the next one. Ends like
     /// <see cref="ReadMappings"/> when the process exits part way.
     /// </summary>
-    public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcessStat process, string? procRoot = null) =>
-        ReadEntries(process, "maps", stream => new MapsParser(stream), procRoot, readAhead: true);
+    /// <param name="readAhead">Read on a thread of its own; false for a caller that is on a thread of its own already.</param>
+    public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcessStat process, string? procRoot = null, bool readAhead = true) =>
+        ReadEntries(process, "maps", stream => new MapsParser(stream), procRoot, readAhead);
 
     private static IEnumerable<SmapsEntry> ReadEntries(ProcessStat process, string file, Func<Stream, MappingEntryParser> parserFor, string? procRoot, bool readAhead)
     {
