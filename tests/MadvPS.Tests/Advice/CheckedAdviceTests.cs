@@ -182,12 +182,12 @@ public sealed partial class CheckedAdviceTests : IDisposable
 
             using var feed = new LiveMapsFeed(stat);
             feed.WaitFor(expected[0].End);
-            Assert.True(feed.Vmas.Count >= 1);
+            Assert.True(feed.Count >= 1);
             Assert.True(feed.Frontier >= expected[0].End);
             feed.WaitFor(ulong.MaxValue);
 
             Assert.True(feed.Done);
-            Assert.Equal(expected.Select(e => (e.Start, e.End, e.Permissions, e.Path)), feed.Vmas.Select(v => (v.Start, v.End, v.Permissions, v.Path)));
+            Assert.Equal(expected.Select(e => (e.Start, e.End, e.Permissions, e.Path)), feed.Vmas.ToArray().Select(v => (v.Start, v.End, v.Permissions, v.Path)));
         }
         finally
         {

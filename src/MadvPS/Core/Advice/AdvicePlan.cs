@@ -242,6 +242,7 @@ internal sealed class AdvicePlan
         var owners = new List<int>(AdviceBatcher.MaxRangesPerCall);
         using var feed = new LiveMapsFeed(process.Stat);
         int queried = 0;
+        int cursor = -1;
         try
         {
             for (int next = 0; next < segments.Count;)
@@ -288,7 +289,7 @@ internal sealed class AdvicePlan
                         return "not checked: no read access to its maps; process_madvise makes the same access check";
                     }
 
-                    LiveMappings.Check(range, CollectionsMarshal.AsSpan(feed.Vmas));
+                    LiveMappings.Check(range, feed.Vmas, ref cursor);
                 }
 
                 // The call: each segment as packed, or only its parts still as read.
@@ -344,7 +345,7 @@ internal sealed class AdvicePlan
             Calls = batcher.Calls;
         }
 
-        return $"/proc/{process.ProcessId}/maps read beside the calls, {feed.Vmas.Count} VMA(s)" +
+        return $"/proc/{process.ProcessId}/maps read beside the calls, {feed.Count} VMA(s)" +
             (queried > 0 ? $"; {queried} large range(s) by PROCMAP_QUERY" : "");
     }
 

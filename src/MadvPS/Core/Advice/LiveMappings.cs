@@ -35,12 +35,34 @@ internal static class LiveMappings
         Check(range, vmas is List<LiveVma> list ? CollectionsMarshal.AsSpan(list) : vmas.ToArray());
 
     /// <inheritdoc cref="Check(PlannedRange, IReadOnlyList{LiveVma})"/>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Check(PlannedRange range, ReadOnlySpan<LiveVma> vmas)
+    {
+        int cursor = -1;
+        Check(range, vmas, ref cursor);
+    }
+
+    /// <inheritdoc cref="Check(PlannedRange, IReadOnlyList{LiveVma})"/>
+    /// <param name="cursor">Where the last range's search ended, for ranges checked in address
+    /// order (the search then walks on from it); -1 to search from scratch.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Check(PlannedRange range, ReadOnlySpan<LiveVma> vmas, ref int cursor)
     {
         ulong start = range.Start;
         ulong end = range.Start + (ulong)range.Length;
-        int first = FirstEndingAfter(vmas, start);
+        int first = cursor;
+        if (first < 0 || first > vmas.Length || (first > 0 && vmas[first - 1].End > start))
+        {
+            first = FirstEndingAfter(vmas, start);
+        }
+        else
+        {
+            while (first < vmas.Length && vmas[first].End <= start)
+            {
+                first++;
+            }
+        }
+
+        cursor = first;
 
         // The common case, with nothing to allocate: one VMA holds the whole range, as it was read.
         if (first < vmas.Length && vmas[first].Start <= start && vmas[first].End >= end && Same(range, in vmas[first], start))
@@ -106,7 +128,7 @@ internal static class LiveMappings
         }
 
         return (was.Path is null || string.Equals(was.Path, vma.Path, StringComparison.Ordinal))
-            && (was.Device is null || string.Equals(was.Device, vma.Device, StringComparison.OrdinalIgnoreCase))
+            && (was.Device is null || string.Equals(was.Device, vma.Device, StringComparison.Ordinal) || string.Equals(was.Device, vma.Device, StringComparison.OrdinalIgnoreCase))
             && (was.Inode is not ulong inode || inode == vma.Inode)
             && (was.Permissions is null || string.Equals(was.Permissions, vma.Permissions, StringComparison.Ordinal))
             && (was.Offset is not ulong offset || vma.Inode == 0 || offset + (address - range.Start) == vma.Offset + (address - vma.Start));
