@@ -93,6 +93,10 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public ulong? Offset { get; set; }
 
+    /// <summary>A MemoryMapping's End: with its Start, the bounds of the VMA as read.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public ulong? End { get; set; }
+
     // A MemoryMapping's smaps figures, for the forecast of what the advice will take.
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public long? Rss { get; set; }
@@ -146,8 +150,10 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
             _order.Add(batch);
         }
 
+        // The bounds of the VMA as read: only a mapping's object (it has Permissions) carries them.
+        ulong? vmaEnd = string.IsNullOrEmpty(Permissions) ? null : End;
         batch.Plan.Add(Address, Length, MappingPath ?? "", VmFlags, Kind,
-            new MappingIdentity(NullIfEmpty(Permissions), NullIfEmpty(Device), Inode, Offset, MappingPath), Rss, Swap);
+            new MappingIdentity(NullIfEmpty(Permissions), NullIfEmpty(Device), Inode, Offset, MappingPath, vmaEnd is null ? null : Address, vmaEnd), Rss, Swap);
         if (Rss is long rss)
         {
             batch.Plan.Ranges[^1].Figures = new ResidentFigures
@@ -234,6 +240,18 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
                 new InvalidOperationException($"{_advice} destroys the contents of the ranges in this PowerShell process ({processId}). Add -Force, and confirm, if that is what you want. Nothing was sent."),
                 "DestructiveAdviceNeedsForce", ErrorCategory.InvalidOperation, batch.ProcessId));
             return;
+        }
+
+        if (self && fact.DestroysData)
+        {
+            // This process cannot be frozen while it advises itself, and the kernel shows no
+            // generation for a VMA: the most the check can see is that the VMA a mapping was read
+            // from is still there whole, with the bounds it had. One that grew, shrank, split,
+            // merged or was replaced by one of another size is refused; read the mappings again.
+            foreach (PlannedRange range in plan.Ranges)
+            {
+                range.SameBounds = true;
+            }
         }
 
         ProcessHandle? opened = null;

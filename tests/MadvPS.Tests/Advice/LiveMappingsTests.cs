@@ -101,4 +101,31 @@ public class LiveMappingsTests
         Assert.All(new[] { late, early, anonymous }, r => Assert.Null(r.Changed));
         Assert.All(new[] { late, early, anonymous }, r => Assert.Null(r.Pieces));
     }
+
+    [Fact]
+    public void WithSameBoundsAMappingThatGrewIsChangedAndWithoutItTheSameRangePasses()
+    {
+        // Read as the whole VMA 10000-14000; now the VMA at that place is 10000-18000, alike in all else.
+        var identity = new MappingIdentity("rw-p", "00:00", 0, 0, "", VmaStart: 0x10000, VmaEnd: 0x14000);
+        var vmas = new List<LiveVma> { new(0x10000, 0x18000, "rw-p", 0, "00:00", 0, "") };
+        var strict = Range(0x10000, 0x4000, identity);
+        strict.SameBounds = true;
+        var plain = Range(0x10000, 0x4000, identity);
+
+        LiveMappings.Check(strict, vmas);
+        LiveMappings.Check(plain, vmas);
+
+        Assert.Empty(strict.Pieces!);
+        Assert.Equal(0x4000, strict.ChangedBytes);
+        Assert.Contains("now part of the mapping 10000-18000, was the mapping 10000-14000", strict.Changed);
+        Assert.Null(plain.Changed);
+        Assert.Null(plain.Pieces);
+
+        // The same bounds as read: sent whole.
+        var unchanged = Range(0x10000, 0x4000, identity);
+        unchanged.SameBounds = true;
+        LiveMappings.Check(unchanged, new List<LiveVma> { new(0x10000, 0x14000, "rw-p", 0, "00:00", 0, "") });
+        Assert.Null(unchanged.Changed);
+        Assert.Null(unchanged.Pieces);
+    }
 }

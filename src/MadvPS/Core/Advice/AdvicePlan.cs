@@ -15,6 +15,12 @@ internal sealed class PlannedRange
     public RangeOutcome Outcome;
     /// <summary>What the object said the mapping was, for the check against the live address space; null when not given.</summary>
     public MappingIdentity? Identity;
+    /// <summary>
+    /// The VMA must also still have the bounds the object was read with (its identity's VmaStart
+    /// and VmaEnd): set for advice that destroys data on the caller's own memory, which cannot be
+    /// frozen while it advises itself.
+    /// </summary>
+    public bool SameBounds;
     /// <summary>After the live check: the parts still as read, which are the only ones sent; null when not checked.</summary>
     public List<AdviceRange>? Pieces;
     /// <summary>After the live check: what differs for the parts not sent, or null.</summary>

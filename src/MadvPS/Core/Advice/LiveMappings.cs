@@ -14,7 +14,9 @@ internal readonly record struct LiveVma(ulong Start, ulong End, string Permissio
 /// did not carry it (a hand-made object or a CSV row): only the fields it carries are compared,
 /// and an object with none is checked for being mapped only.
 /// </summary>
-internal sealed record MappingIdentity(string? Permissions, string? Device, ulong? Inode, ulong? Offset, string? Path)
+/// <param name="VmaStart">With <paramref name="VmaEnd"/>: the bounds of the whole VMA as read (a
+/// MemoryMapping's Start and End), compared only for ranges whose <see cref="PlannedRange.SameBounds"/> is set.</param>
+internal sealed record MappingIdentity(string? Permissions, string? Device, ulong? Inode, ulong? Offset, string? Path, ulong? VmaStart = null, ulong? VmaEnd = null)
 {
     public bool IsEmpty => Permissions is null && Device is null && Inode is null && Offset is null && Path is null;
 }
@@ -131,8 +133,13 @@ internal static class LiveMappings
             && (was.Device is null || string.Equals(was.Device, vma.Device, StringComparison.Ordinal) || string.Equals(was.Device, vma.Device, StringComparison.OrdinalIgnoreCase))
             && (was.Inode is not ulong inode || inode == vma.Inode)
             && (was.Permissions is null || string.Equals(was.Permissions, vma.Permissions, StringComparison.Ordinal))
-            && (was.Offset is not ulong offset || vma.Inode == 0 || offset + (address - range.Start) == vma.Offset + (address - vma.Start));
+            && (was.Offset is not ulong offset || vma.Inode == 0 || offset + (address - range.Start) == vma.Offset + (address - vma.Start))
+            && (!range.SameBounds || BoundsAsRead(was, vma));
     }
+
+    // Whether the VMA has the bounds it was read with (true when the object did not carry them).
+    private static bool BoundsAsRead(MappingIdentity was, in LiveVma vma) =>
+        was.VmaStart is not ulong start || was.VmaEnd is not ulong end || (vma.Start == start && vma.End == end);
 
     // What differs between the identity read and the VMA now at address, or null.
     private static string? Differs(PlannedRange range, LiveVma vma, ulong address)
@@ -174,6 +181,13 @@ internal static class LiveMappings
         {
             now.Add($"offset {vma.Offset + (address - vma.Start):x}");
             then.Add($"offset {offset + (address - range.Start):x}");
+        }
+
+        // A mapping of the same kind that grew, shrank, split, merged or took another's place.
+        if (range.SameBounds && !BoundsAsRead(was, vma))
+        {
+            now.Add($"part of the mapping {vma.Start:x}-{vma.End:x}");
+            then.Add($"the mapping {was.VmaStart:x}-{was.VmaEnd:x}");
         }
 
         return now.Count == 0 ? null : $"now {string.Join(", ", now)}, was {string.Join(", ", then)}";
