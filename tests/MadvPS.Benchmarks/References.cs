@@ -13,6 +13,8 @@ public sealed class ReferenceRun
     public double Milliseconds { get; init; }
     /// <summary>CPU time of the calling thread over the same span (user and kernel).</summary>
     public double CpuMilliseconds { get; init; }
+    /// <summary>CPU time of the whole process over the same span (every thread, user and kernel); set by AdviseChecked.</summary>
+    public double ProcessCpuMilliseconds { get; init; }
     public long Calls { get; init; }
     public long Bytes { get; init; }
     public long Count { get; init; }
@@ -281,6 +283,7 @@ public static partial class References
         double listed = clock.Elapsed.TotalMilliseconds;
         long callsBefore = Libc.ProcessMadviseCalls;
         double cpu = ThreadCpuMilliseconds();
+        double processCpu = ProcessCpuMilliseconds();
         clock.Restart();
         switch (check)
         {
@@ -306,6 +309,7 @@ public static partial class References
 
         double elapsed = clock.Elapsed.TotalMilliseconds;
         cpu = ThreadCpuMilliseconds() - cpu;
+        processCpu = ProcessCpuMilliseconds() - processCpu;
         long bytes = 0, changed = 0;
         foreach (PlannedRange range in plan.Ranges)
         {
@@ -317,6 +321,7 @@ public static partial class References
         {
             Milliseconds = elapsed,
             CpuMilliseconds = cpu,
+            ProcessCpuMilliseconds = processCpu,
             ListMilliseconds = listed,
             Calls = Libc.ProcessMadviseCalls - callsBefore,
             Bytes = bytes,
@@ -382,6 +387,37 @@ public static partial class References
         }
 
         return $"{plan.Ranges.Count} ranges {vmas.Count} vmas: {best:0.0} ms";
+    }
+
+    /// <summary>
+    /// AdviseChecked(check 0) while a second thread of this process keeps busy: reading
+    /// /proc/PID/<paramref name="file"/> in a loop, or only spinning when it is "spin". Whether a
+    /// second thread can run beside the calls at all on this machine, and what the kernel's
+    /// printing of maps beside them costs the calls.
+    /// </summary>
+    public static ReferenceRun AdviseBesideReads(int processId, int advice, string file)
+    {
+        using var stop = new System.Threading.ManualResetEventSlim();
+        var t = new System.Threading.Thread(() =>
+        {
+            while (!stop.IsSet)
+            {
+                if (file == "spin")
+                {
+                    System.Threading.Thread.SpinWait(1000);
+                }
+                else
+                {
+                    ReadFile($"/proc/{processId}/{file}");
+                }
+            }
+        });
+        t.Start();
+        System.Threading.Thread.Sleep(5);
+        ReferenceRun run = AdviseChecked(processId, advice, 0, true);
+        stop.Set();
+        t.Join();
+        return run;
     }
 
     /// <summary>The bytes one MemoryMapping object takes on the managed heap.</summary>
