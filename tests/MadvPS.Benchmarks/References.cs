@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using MadvPS.Core;
@@ -12,6 +13,8 @@ public sealed class ReferenceRun
     public double Milliseconds { get; init; }
     /// <summary>CPU time of the calling thread over the same span (user and kernel).</summary>
     public double CpuMilliseconds { get; init; }
+    /// <summary>CPU time of the whole process over the same span (every thread, user and kernel); set by AdviseChecked.</summary>
+    public double ProcessCpuMilliseconds { get; init; }
     public long Calls { get; init; }
     public long Bytes { get; init; }
     public long Count { get; init; }
@@ -239,44 +242,182 @@ public static partial class References
     /// </summary>
     public static ReferenceRun AdviseWithPlan(int processId, int advice) => AdviseWithPlan(processId, advice, checkLive: false);
 
-    /// <param name="checkLive">Also check the ranges against the live address space first, as
-    /// Invoke-MemoryAdvice does (AdvicePlan.CheckLive: one read of maps for many ranges); its time
+    /// <param name="checkLive">Also check the ranges against the live address space, as
+    /// Invoke-MemoryAdvice does (AdvicePlan.ExecuteChecked: maps read beside the calls); its time
     /// is counted in Milliseconds.</param>
-    public static ReferenceRun AdviseWithPlan(int processId, int advice, bool checkLive)
+    public static ReferenceRun AdviseWithPlan(int processId, int advice, bool checkLive) =>
+        AdviseChecked(processId, advice, checkLive ? 2 : 0, identities: false);
+
+    /// <summary>
+    /// The ranges of every mapping (kernel pages aside) advised through an AdvicePlan, timed from
+    /// after the listing: <paramref name="check"/> 0 sends them unchecked (AdvicePlan.Execute);
+    /// 1 checks them all against one read of maps first, then sends them (the check as it was
+    /// before issue 14's overlap: LiveMappings.Read, LiveMappings.Check, Execute); 2 checks each
+    /// call's ranges as maps is read beside the calls (AdvicePlan.ExecuteChecked, what
+    /// Invoke-MemoryAdvice does).
+    /// </summary>
+    /// <param name="identities">Give each range its mapping's identity (permissions, device,
+    /// inode, offset, path), as the objects Get-MemoryMapping pipes in carry; else only its bounds.</param>
+    public static ReferenceRun AdviseChecked(int processId, int advice, int check, bool identities)
     {
         var clock = Stopwatch.StartNew();
         ProcessStat stat = MappingReader.Describe(processId);
         using ProcessHandle handle = ProcessHandle.Open(processId, stat.StartTime, expectedBootId: null);
         var plan = new AdvicePlan((MemoryAdvice)advice);
-        MappingSource source = AdviceMappings.Collect(handle.Stat, stat.Command, MappingSelection.All, plan);
+        string source = "maps";
+        if (identities)
+        {
+            foreach (SmapsEntry e in MappingReader.ReadMapsEntries(handle.Stat))
+            {
+                if (MappingKinds.Selects(MappingSelection.All, e.Kind))
+                {
+                    plan.Add(e.Start, (long)(e.End - e.Start), e.Path, null, e.Kind, new MappingIdentity(e.Permissions, e.Device, e.Inode, e.Offset, e.Path));
+                }
+            }
+        }
+        else
+        {
+            source = AdviceMappings.Collect(handle.Stat, stat.Command, MappingSelection.All, plan).ToString();
+        }
+
         double listed = clock.Elapsed.TotalMilliseconds;
         long callsBefore = Libc.ProcessMadviseCalls;
         double cpu = ThreadCpuMilliseconds();
+        double processCpu = ProcessCpuMilliseconds();
         clock.Restart();
-        if (checkLive)
+        switch (check)
         {
-            plan.CheckLive(handle.Stat);
+            case 0:
+                plan.Execute(handle, null, null, null);
+                break;
+            case 1:
+                List<LiveVma> vmas = LiveMappings.Read(handle.Stat);
+                foreach (PlannedRange range in plan.Ranges)
+                {
+                    if (range.SkipReason is null)
+                    {
+                        LiveMappings.Check(range, vmas);
+                    }
+                }
+
+                plan.Execute(handle, null, null, null);
+                break;
+            default:
+                plan.ExecuteChecked(handle, null, null, null);
+                break;
         }
 
-        plan.Execute(handle, null, null, null);
         double elapsed = clock.Elapsed.TotalMilliseconds;
         cpu = ThreadCpuMilliseconds() - cpu;
-        long bytes = 0;
+        processCpu = ProcessCpuMilliseconds() - processCpu;
+        long bytes = 0, changed = 0;
         foreach (PlannedRange range in plan.Ranges)
         {
             bytes += range.Outcome.BytesAdvised;
+            changed += range.Changed is null ? 0 : 1;
         }
 
         return new ReferenceRun
         {
             Milliseconds = elapsed,
             CpuMilliseconds = cpu,
+            ProcessCpuMilliseconds = processCpu,
             ListMilliseconds = listed,
             Calls = Libc.ProcessMadviseCalls - callsBefore,
             Bytes = bytes,
             Count = plan.RangesToSend,
-            Source = source.ToString(),
+            Source = changed == 0 ? source : $"{source}; {changed} range(s) changed",
         };
+    }
+
+    /// <summary>
+    /// Milliseconds to read the VMAs of /proc/PID/maps: <paramref name="how"/> 0 by LiveMappings.Read
+    /// (read-ahead thread), 1 through LiveMapsFeed with nothing to do beside it (its hand-over cost),
+    /// 2 by the parser on this thread alone.
+    /// </summary>
+    public static double ReadVmas(int processId, int how)
+    {
+        ProcessStat stat = MappingReader.Describe(processId);
+        var clock = Stopwatch.StartNew();
+        if (how == 1)
+        {
+            using var feed = new LiveMapsFeed(stat);
+            feed.WaitFor(ulong.MaxValue);
+        }
+        else if (how == 2)
+        {
+            foreach (SmapsEntry e in MappingReader.ReadMapsEntries(stat, readAhead: false))
+            {
+                GC.KeepAlive(e);
+            }
+        }
+        else
+        {
+            LiveMappings.Read(stat);
+        }
+
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    /// <summary>
+    /// Thread CPU (least of 10) of LiveMappings.Check over every VMA of the process as a range with
+    /// its identity, in address order with the cursor: the check's own cost, without the read.
+    /// </summary>
+    public static string CheckCpu(int processId)
+    {
+        ProcessStat stat = MappingReader.Describe(processId);
+        var plan = new AdvicePlan(MemoryAdvice.Cold);
+        foreach (SmapsEntry e in MappingReader.ReadMapsEntries(stat))
+        {
+            plan.Add(e.Start, (long)(e.End - e.Start), e.Path, null, e.Kind, new MappingIdentity(e.Permissions, e.Device, e.Inode, e.Offset, e.Path));
+        }
+
+        List<LiveVma> vmas = LiveMappings.Read(stat);
+        double best = double.MaxValue;
+        for (int r = 0; r < 10; r++)
+        {
+            double t = ThreadCpuMilliseconds();
+            int cursor = -1;
+            foreach (PlannedRange range in plan.Ranges)
+            {
+                LiveMappings.Check(range, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(vmas), ref cursor);
+            }
+
+            best = Math.Min(best, ThreadCpuMilliseconds() - t);
+        }
+
+        return $"{plan.Ranges.Count} ranges {vmas.Count} vmas: {best:0.0} ms";
+    }
+
+    /// <summary>
+    /// AdviseChecked(check 0) while a second thread of this process keeps busy: reading
+    /// /proc/PID/<paramref name="file"/> in a loop, or only spinning when it is "spin". Whether a
+    /// second thread can run beside the calls at all on this machine, and what the kernel's
+    /// printing of maps beside them costs the calls.
+    /// </summary>
+    public static ReferenceRun AdviseBesideReads(int processId, int advice, string file)
+    {
+        using var stop = new System.Threading.ManualResetEventSlim();
+        var t = new System.Threading.Thread(() =>
+        {
+            while (!stop.IsSet)
+            {
+                if (file == "spin")
+                {
+                    System.Threading.Thread.SpinWait(1000);
+                }
+                else
+                {
+                    ReadFile($"/proc/{processId}/{file}");
+                }
+            }
+        });
+        t.Start();
+        System.Threading.Thread.Sleep(5);
+        ReferenceRun run = AdviseChecked(processId, advice, 0, true);
+        stop.Set();
+        t.Join();
+        return run;
     }
 
     /// <summary>The bytes one MemoryMapping object takes on the managed heap.</summary>

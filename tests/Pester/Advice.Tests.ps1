@@ -300,6 +300,51 @@ Describe 'Advice to the calling process itself' {
         Get-BlockSum | Should -Be 0
     }
 
+    It 'refuses a stale object piped to DontNeed -Force on itself when its mapping changed, and the data survives; a fresh read is advised' {
+        if ($kernel -lt [version]'6.13') { Set-ItResult -Skipped -Because "process_madvise takes any advice for the caller itself only since Linux 6.13; this is $kernel"; return }
+        if (-not ('MadvPS.Tests.SelfMap' -as [type])) {
+            Add-Type -Namespace MadvPS.Tests -Name SelfMap -MemberDefinition @'
+[System.Runtime.InteropServices.DllImport("libc", SetLastError = true)] public static extern System.IntPtr mmap(System.IntPtr addr, System.UIntPtr length, int prot, int flags, int fd, System.IntPtr offset);
+[System.Runtime.InteropServices.DllImport("libc")] public static extern int munmap(System.IntPtr addr, System.UIntPtr length);
+'@
+        }
+        $map = [MadvPS.Tests.SelfMap]
+        # A reservation with no access around the block, so that the block's VMA merges with nothing.
+        $reserve = $map::mmap([IntPtr]::Zero, [UIntPtr][ulong]4MB, 0, 0x22, -1, [IntPtr]::Zero)   # PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS
+        $reserve | Should -Not -Be ([IntPtr]-1)
+        try {
+            $at = [IntPtr]([long]$reserve + 1MB)
+            $fixed = 0x32   # MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED
+            $map::mmap($at, [UIntPtr][ulong]256KB, 3, $fixed, -1, [IntPtr]::Zero) | Should -Be $at
+            $stale = Get-MemoryMapping -Id $PID -Address ([ulong][long]$at)
+            $stale.Start | Should -Be ([ulong][long]$at)
+            $stale.Size | Should -Be 256KB
+
+            # The block is mapped again, twice as large, at the same place, with the same
+            # permissions; the program writes new data into it.
+            $map::mmap($at, [UIntPtr][ulong]512KB, 3, $fixed, -1, [IntPtr]::Zero) | Should -Be $at
+            for ($o = 0; $o -lt 512KB; $o += 4096) { [System.Runtime.InteropServices.Marshal]::WriteByte([IntPtr]([long]$at + $o), 9) }
+            $sum = { $t = 0; for ($o = 0; $o -lt 256KB; $o += 4096) { $t += [System.Runtime.InteropServices.Marshal]::ReadByte([IntPtr]([long]$at + $o)) }; $t }
+
+            $calls = Get-AdviceCalls
+            $r = $stale | Invoke-MemoryAdvice -Advice DontNeed -Force -Confirm:$false -PassThru -ErrorVariable errs -ErrorAction SilentlyContinue
+            $r.Status | Should -Be 'Changed'
+            $r.BytesAdvised | Should -Be 0
+            (Get-AdviceCalls) - $calls | Should -Be 0 -Because 'no call may carry the stale range'
+            $errs[0].FullyQualifiedErrorId | Should -Be 'RangeChanged,MadvPS.Commands.InvokeMemoryAdviceCommand'
+            $errs[0].Exception.Message | Should -Match ('part of the mapping {0:x}-{1:x}, was the mapping {0:x}-{2:x}' -f [long]$at, ([long]$at + 512KB), ([long]$at + 256KB))
+            & $sum | Should -Be (9 * 64) -Because 'the new data survives'
+
+            # The control: the same advice on a fresh read of the same place destroys the data.
+            $fresh = Get-MemoryMapping -Id $PID -Address ([ulong][long]$at)
+            $done = $fresh | Invoke-MemoryAdvice -Advice DontNeed -Force -Confirm:$false -PassThru
+            $done.Status | Should -Be 'Advised'
+            $done.BytesAdvised | Should -Be 512KB
+            & $sum | Should -Be 0
+        }
+        finally { $null = $map::munmap($reserve, [UIntPtr][ulong]4MB) }
+    }
+
     It 'gives non-destructive advice to itself without -Force' {
         $r = Invoke-MemoryAdvice -Id $PID -Address $start -Length $length -Advice Cold -PassThru
         $r.Status | Should -Be 'Advised'

@@ -93,6 +93,10 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public ulong? Offset { get; set; }
 
+    /// <summary>A MemoryMapping's End: with its Start, the bounds of the VMA as read.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public ulong? End { get; set; }
+
     // A MemoryMapping's smaps figures, for the forecast of what the advice will take.
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public long? Rss { get; set; }
@@ -146,8 +150,10 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
             _order.Add(batch);
         }
 
+        // The bounds of the VMA as read: only a mapping's object (it has Permissions) carries them.
+        ulong? vmaEnd = string.IsNullOrEmpty(Permissions) ? null : End;
         batch.Plan.Add(Address, Length, MappingPath ?? "", VmFlags, Kind,
-            new MappingIdentity(NullIfEmpty(Permissions), NullIfEmpty(Device), Inode, Offset, MappingPath), Rss, Swap);
+            new MappingIdentity(NullIfEmpty(Permissions), NullIfEmpty(Device), Inode, Offset, MappingPath, vmaEnd is null ? null : Address, vmaEnd), Rss, Swap);
         if (Rss is long rss)
         {
             batch.Plan.Ranges[^1].Figures = new ResidentFigures
@@ -236,6 +242,18 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
             return;
         }
 
+        if (self && fact.DestroysData)
+        {
+            // This process cannot be frozen while it advises itself, and the kernel shows no
+            // generation for a VMA: the most the check can see is that the VMA a mapping was read
+            // from is still there whole, with the bounds it had. One that grew, shrank, split,
+            // merged or was replaced by one of another size is refused; read the mappings again.
+            foreach (PlannedRange range in plan.Ranges)
+            {
+                range.SameBounds = true;
+            }
+        }
+
         ProcessHandle? opened = null;
         try
         {
@@ -314,9 +332,9 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
                     return;
                 }
 
-                string checkedBy = plan.CheckLive(handle.Stat);
-                WriteVerbose($"Checked the ranges of process {handle.ProcessId} against its live mappings ({checkedBy}).");
-                AdviceRun.Execute(this, plan, handle, () => _stopping);
+                // Each call's ranges are checked just before it (ExecuteChecked), never after.
+                string checkedBy = AdviceRun.Execute(this, plan, handle, () => _stopping, (stop, onCall, progress) => plan.ExecuteChecked(handle, stop, onCall, progress));
+                WriteVerbose($"Checked the ranges of process {handle.ProcessId} against its live mappings ({checkedBy}), each before the call that carried it.");
                 handle.Resume();
             }
             catch (ProcessAccessException e)

@@ -75,4 +75,57 @@ public class LiveMappingsTests
         Assert.Equal(0x3000, range.ChangedBytes);
         Assert.Contains("10000-13000 is not mapped any more", range.Changed);
     }
+
+    [Fact]
+    public void TheCursorWalksOnForRangesInOrderAndSearchesAgainForOneBehindIt()
+    {
+        var vmas = new List<LiveVma>
+        {
+            new(0x10000, 0x11000, "r--p", 0, "fd:01", 3, "/srv/a.bin"),
+            new(0x11000, 0x12000, "rw-p", 0, "00:00", 0, ""),
+            new(0x20000, 0x21000, "r--p", 0x1000, "fd:01", 3, "/srv/a.bin"),
+        };
+        var late = Range(0x20000, 0x1000, new MappingIdentity("r--p", "fd:01", 3, 0x1000, "/srv/a.bin"));
+        var early = Range(0x10000, 0x1000, s_fileA);
+        var anonymous = Range(0x11000, 0x1000, new MappingIdentity("rw-p", null, null, null, ""));
+        int cursor = -1;
+
+        LiveMappings.Check(late, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(vmas), ref cursor);
+        Assert.Equal(2, cursor);
+        // Behind the cursor: found by a search from scratch, not missed.
+        LiveMappings.Check(early, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(vmas), ref cursor);
+        Assert.Equal(0, cursor);
+        LiveMappings.Check(anonymous, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(vmas), ref cursor);
+        Assert.Equal(1, cursor);
+
+        Assert.All(new[] { late, early, anonymous }, r => Assert.Null(r.Changed));
+        Assert.All(new[] { late, early, anonymous }, r => Assert.Null(r.Pieces));
+    }
+
+    [Fact]
+    public void WithSameBoundsAMappingThatGrewIsChangedAndWithoutItTheSameRangePasses()
+    {
+        // Read as the whole VMA 10000-14000; now the VMA at that place is 10000-18000, alike in all else.
+        var identity = new MappingIdentity("rw-p", "00:00", 0, 0, "", VmaStart: 0x10000, VmaEnd: 0x14000);
+        var vmas = new List<LiveVma> { new(0x10000, 0x18000, "rw-p", 0, "00:00", 0, "") };
+        var strict = Range(0x10000, 0x4000, identity);
+        strict.SameBounds = true;
+        var plain = Range(0x10000, 0x4000, identity);
+
+        LiveMappings.Check(strict, vmas);
+        LiveMappings.Check(plain, vmas);
+
+        Assert.Empty(strict.Pieces!);
+        Assert.Equal(0x4000, strict.ChangedBytes);
+        Assert.Contains("now part of the mapping 10000-18000, was the mapping 10000-14000", strict.Changed);
+        Assert.Null(plain.Changed);
+        Assert.Null(plain.Pieces);
+
+        // The same bounds as read: sent whole.
+        var unchanged = Range(0x10000, 0x4000, identity);
+        unchanged.SameBounds = true;
+        LiveMappings.Check(unchanged, new List<LiveVma> { new(0x10000, 0x14000, "rw-p", 0, "00:00", 0, "") });
+        Assert.Null(unchanged.Changed);
+        Assert.Null(unchanged.Pieces);
+    }
 }

@@ -44,6 +44,9 @@ internal sealed class AdvicePacker
     /// <summary>MAX_RW_COUNT: INT_MAX rounded down to a page.</summary>
     public long MaxBytesPerCall { get; }
 
+    /// <summary>Whether a range this long is one of those Pack keeps in order (else it is poured into the room the calls have left).</summary>
+    internal bool IsSmall(long length) => length <= _smallRange;
+
     // The ranges as a span: indexing an IReadOnlyList is an interface call per element.
     internal static ReadOnlySpan<AdviceRange> AsSpan(IReadOnlyList<AdviceRange> ranges) => ranges switch
     {

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using MadvPS.Interop;
 
 namespace MadvPS.Core;
 
@@ -13,6 +15,12 @@ internal sealed class PlannedRange
     public RangeOutcome Outcome;
     /// <summary>What the object said the mapping was, for the check against the live address space; null when not given.</summary>
     public MappingIdentity? Identity;
+    /// <summary>
+    /// The VMA must also still have the bounds the object was read with (its identity's VmaStart
+    /// and VmaEnd): set for advice that destroys data on the caller's own memory, which cannot be
+    /// frozen while it advises itself.
+    /// </summary>
+    public bool SameBounds;
     /// <summary>After the live check: the parts still as read, which are the only ones sent; null when not checked.</summary>
     public List<AdviceRange>? Pieces;
     /// <summary>After the live check: what differs for the parts not sent, or null.</summary>
@@ -139,50 +147,212 @@ internal sealed class AdvicePlan
     }
 
     /// <summary>
-    /// Checks every range to be sent against the address space as it is now (one read of
-    /// /proc/PID/maps): the parts that changed are taken out and reported, never sent.
+    /// Checks every range to be sent against the address space as it is now and sends the parts
+    /// still as read, each just before the call that carries it: what changed is reported, never sent.
     /// </summary>
-    /// <remarks>Few ranges are checked by PROCMAP_QUERY (6.11), one call per VMA they touch; many, or
-    /// on older kernels, by one read of /proc/PID/maps.</remarks>
+    /// <remarks>
+    /// Few ranges are checked by PROCMAP_QUERY (6.11) first and then sent. Many, or on older
+    /// kernels, are checked against /proc/PID/maps as a thread of its own reads it
+    /// (<see cref="LiveMapsFeed"/>): the ranges are taken in address order, each is checked as
+    /// soon as the VMAs up to its end are parsed, and a call is made as soon as its ranges are
+    /// checked, so that the kernel prints maps while the calls run. No range is sent before its
+    /// check; each call's ranges are checked just before it rather than all before the first call.
+    /// </remarks>
     /// <returns>Where the live VMAs came from, for -Verbose.</returns>
-    public string CheckLive(ProcessStat process)
+    /// <exception cref="ProcessAdviceException">The kernel refused the call as a whole.</exception>
+    /// <exception cref="ProcessAccessException">The process exited while its maps were read.</exception>
+    public string ExecuteChecked(ProcessHandle process, Func<bool>? shouldStop, Action<AdviceCall>? onCall, Action<int, int>? progress)
     {
-        var toCheck = new List<PlannedRange>();
-        foreach (PlannedRange range in Ranges)
-        {
-            if (range.SkipReason is null)
-            {
-                toCheck.Add(range);
-            }
-        }
-
-        if (toCheck.Count == 0)
+        if (RangesToSend == 0)
         {
             return "nothing to check";
         }
 
-        List<LiveVma>? queried = toCheck.Count <= VmaQuery.MaxRanges ? VmaQuery.TryRead(process, toCheck) : null;
-        List<LiveVma> vmas;
-        try
+        if (RangesToSend <= VmaQuery.MaxRanges)
         {
-            vmas = queried ?? LiveMappings.Read(process);
-        }
-        catch (ProcessAccessException e) when (e.Failure == ProcessAccessFailure.PermissionDenied)
-        {
-            // Whoever may not read maps may not advise either (both are PTRACE_MODE_READ): the
-            // kernel refuses every call with EACCES, so nothing unchecked is advised.
-            return "not checked: no read access to its maps; process_madvise makes the same access check";
-        }
-
-        foreach (PlannedRange range in Ranges)
-        {
-            if (range.SkipReason is null)
+            var toCheck = new List<PlannedRange>(RangesToSend);
+            foreach (PlannedRange range in Ranges)
             {
-                LiveMappings.Check(range, vmas);
+                if (range.SkipReason is null)
+                {
+                    toCheck.Add(range);
+                }
+            }
+
+            if (VmaQuery.TryRead(process.Stat, toCheck) is { } queried)
+            {
+                foreach (PlannedRange range in toCheck)
+                {
+                    LiveMappings.Check(range, queried);
+                }
+
+                Execute(process, shouldStop, onCall, progress);
+                return $"PROCMAP_QUERY, {queried.Count} VMA(s)";
             }
         }
 
-        return queried is not null ? $"PROCMAP_QUERY, {vmas.Count} VMA(s)" : $"/proc/{process.ProcessId}/maps, {vmas.Count} VMA(s)";
+        return ExecuteAsMapsIsRead(process, shouldStop, onCall, progress);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private string ExecuteAsMapsIsRead(ProcessHandle process, Func<bool>? shouldStop, Action<AdviceCall>? onCall, Action<int, int>? progress)
+    {
+        // The ranges to send in address order (they usually come so: then there is nothing to
+        // sort), packed into calls as Execute packs them.
+        int[] order = new int[RangesToSend];
+        ulong[]? starts = null;
+        int n = 0;
+        for (int i = 0; i < Ranges.Count; i++)
+        {
+            if (Ranges[i].SkipReason is null)
+            {
+                if (n > 0 && starts is null && Ranges[i].Start < Ranges[order[n - 1]].Start)
+                {
+                    starts = new ulong[order.Length];
+                    for (int k = 0; k < n; k++)
+                    {
+                        starts[k] = Ranges[order[k]].Start;
+                    }
+                }
+
+                if (starts is not null)
+                {
+                    starts[n] = Ranges[i].Start;
+                }
+
+                order[n++] = i;
+            }
+        }
+
+        if (starts is not null)
+        {
+            Array.Sort(starts, order);
+        }
+
+        var planned = new AdviceRange[order.Length];
+        for (int k = 0; k < order.Length; k++)
+        {
+            planned[k] = new AdviceRange(Ranges[order[k]].Start, Ranges[order[k]].Length);
+        }
+
+        AdvicePacker packer = AdvicePacker.System;
+        AdvicePacker.Segments segments = packer.Pack(planned);
+        AdviceBatcher batcher = AdviceBatcher.ForPidfd(process.Pidfd, Advice);
+        if (onCall is not null)
+        {
+            batcher.CallMade += onCall;
+        }
+
+        var checkedRanges = new bool[order.Length];
+        var call = new List<AdviceRange>(AdviceBatcher.MaxRangesPerCall);
+        var owners = new List<int>(AdviceBatcher.MaxRangesPerCall);
+        using var feed = new LiveMapsFeed(process.Stat);
+        int queried = 0;
+        int cursor = -1;
+        try
+        {
+            for (int next = 0; next < segments.Count;)
+            {
+                if (shouldStop?.Invoke() == true)
+                {
+                    break;
+                }
+
+                int count = packer.NextCallSize(segments.Vecs, segments.Count, next, AdviceBatcher.MaxRangesPerCall, out _);
+
+                // Check the ranges of this call, each against the VMAs now at its addresses.
+                for (int s = next; s < next + count; s++)
+                {
+                    int owner = segments.Owners[s];
+                    if (checkedRanges[owner])
+                    {
+                        continue;
+                    }
+
+                    checkedRanges[owner] = true;
+                    PlannedRange range = Ranges[order[owner]];
+                    ulong end = range.Start + (ulong)range.Length;
+                    // A large range is poured into calls ahead of the VMAs that cover it: one
+                    // PROCMAP_QUERY for it now, rather than waiting for maps to get there.
+                    if (feed.Frontier < end && !packer.IsSmall(range.Length) && VmaQuery.TryRead(process.Stat, new[] { range }) is { } around)
+                    {
+                        LiveMappings.Check(range, around);
+                        queried++;
+                        continue;
+                    }
+
+                    try
+                    {
+                        feed.WaitFor(end);
+                    }
+                    catch (ProcessAccessException e) when (e.Failure == ProcessAccessFailure.PermissionDenied && next == 0)
+                    {
+                        // Whoever may not read maps may not advise either (both are PTRACE_MODE_READ):
+                        // the kernel refuses every call with EACCES, so nothing unchecked is advised.
+                        checkedRanges[owner] = false;
+                        range.Pieces = null;
+                        Execute(process, shouldStop, onCall, progress);
+                        return "not checked: no read access to its maps; process_madvise makes the same access check";
+                    }
+
+                    LiveMappings.Check(range, feed.Vmas, ref cursor);
+                }
+
+                // The call: each segment as packed, or only its parts still as read.
+                call.Clear();
+                owners.Clear();
+                for (int s = next; s < next + count; s++)
+                {
+                    int owner = segments.Owners[s];
+                    IoVec vec = segments.Vecs[s];
+                    List<AdviceRange>? pieces = Ranges[order[owner]].Pieces;
+                    if (pieces is null)
+                    {
+                        call.Add(new AdviceRange(vec.Base, (long)vec.Length));
+                        owners.Add(order[owner]);
+                        continue;
+                    }
+
+                    ulong from = vec.Base;
+                    ulong to = vec.Base + vec.Length;
+                    foreach (AdviceRange piece in pieces)
+                    {
+                        ulong a = Math.Max(from, piece.Start);
+                        ulong b = Math.Min(to, piece.Start + (ulong)piece.Length);
+                        if (a < b)
+                        {
+                            call.Add(new AdviceRange(a, (long)(b - a)));
+                            owners.Add(order[owner]);
+                        }
+                    }
+                }
+
+                next += count;
+                if (call.Count > 0)
+                {
+                    RangeOutcome[] outcomes = batcher.Advise(call, shouldStop);
+                    for (int i = 0; i < outcomes.Length; i++)
+                    {
+                        ref RangeOutcome outcome = ref Ranges[owners[i]].Outcome;
+                        outcome.BytesAdvised += outcomes[i].BytesAdvised;
+                        outcome.Sent |= outcomes[i].Sent;
+                        if (outcome.Errno == 0)
+                        {
+                            outcome.Errno = outcomes[i].Errno;
+                        }
+                    }
+                }
+
+                progress?.Invoke(next < segments.Count ? (int)((long)next * order.Length / segments.Count) : order.Length, order.Length);
+            }
+        }
+        finally
+        {
+            Calls = batcher.Calls;
+        }
+
+        return $"/proc/{process.ProcessId}/maps read beside the calls, {feed.Count} VMA(s)" +
+            (queried > 0 ? $"; {queried} large range(s) by PROCMAP_QUERY" : "");
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -1,7 +1,8 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
-using System.Text;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace MadvPS.Core;
 
@@ -13,7 +14,9 @@ internal readonly record struct LiveVma(ulong Start, ulong End, string Permissio
 /// did not carry it (a hand-made object or a CSV row): only the fields it carries are compared,
 /// and an object with none is checked for being mapped only.
 /// </summary>
-internal sealed record MappingIdentity(string? Permissions, string? Device, ulong? Inode, ulong? Offset, string? Path)
+/// <param name="VmaStart">With <paramref name="VmaEnd"/>: the bounds of the whole VMA as read (a
+/// MemoryMapping's Start and End), compared only for ranges whose <see cref="PlannedRange.SameBounds"/> is set.</param>
+internal sealed record MappingIdentity(string? Permissions, string? Device, ulong? Inode, ulong? Offset, string? Path, ulong? VmaStart = null, ulong? VmaEnd = null)
 {
     public bool IsEmpty => Permissions is null && Device is null && Inode is null && Offset is null && Path is null;
 }
@@ -30,14 +33,41 @@ internal static class LiveMappings
     /// overlapping, as maps lists them): sets its Pieces to the parts still as read, and its
     /// Changed to what differs for the rest (null when nothing does).
     /// </summary>
-    public static void Check(PlannedRange range, IReadOnlyList<LiveVma> vmas)
+    public static void Check(PlannedRange range, IReadOnlyList<LiveVma> vmas) =>
+        Check(range, vmas is List<LiveVma> list ? CollectionsMarshal.AsSpan(list) : vmas.ToArray());
+
+    /// <inheritdoc cref="Check(PlannedRange, IReadOnlyList{LiveVma})"/>
+    public static void Check(PlannedRange range, ReadOnlySpan<LiveVma> vmas)
+    {
+        int cursor = -1;
+        Check(range, vmas, ref cursor);
+    }
+
+    /// <inheritdoc cref="Check(PlannedRange, IReadOnlyList{LiveVma})"/>
+    /// <param name="cursor">Where the last range's search ended, for ranges checked in address
+    /// order (the search then walks on from it); -1 to search from scratch.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Check(PlannedRange range, ReadOnlySpan<LiveVma> vmas, ref int cursor)
     {
         ulong start = range.Start;
         ulong end = range.Start + (ulong)range.Length;
-        int first = FirstEndingAfter(vmas, start);
+        int first = cursor;
+        if (first < 0 || first > vmas.Length || (first > 0 && vmas[first - 1].End > start))
+        {
+            first = FirstEndingAfter(vmas, start);
+        }
+        else
+        {
+            while (first < vmas.Length && vmas[first].End <= start)
+            {
+                first++;
+            }
+        }
+
+        cursor = first;
 
         // The common case, with nothing to allocate: one VMA holds the whole range, as it was read.
-        if (first < vmas.Count && vmas[first].Start <= start && vmas[first].End >= end && Same(range, vmas[first], start))
+        if (first < vmas.Length && vmas[first].Start <= start && vmas[first].End >= end && Same(range, in vmas[first], start))
         {
             range.Pieces = null;
             range.Changed = null;
@@ -49,7 +79,7 @@ internal static class LiveMappings
         var changes = new List<string>();
         long changedBytes = 0;
         ulong at = start;
-        for (int i = first; i < vmas.Count && at < end; i++)
+        for (int i = first; i < vmas.Length && at < end; i++)
         {
             LiveVma vma = vmas[i];
             if (vma.Start >= end)
@@ -65,7 +95,7 @@ internal static class LiveMappings
             }
 
             ulong pieceEnd = Math.Min(end, vma.End);
-            string? difference = Same(range, vma, at) ? null : Differs(range, vma, at);
+            string? difference = Same(range, in vma, at) ? null : Differs(range, vma, at);
             if (difference is null)
             {
                 pieces.Add(new AdviceRange(at, (long)(pieceEnd - at)));
@@ -100,11 +130,16 @@ internal static class LiveMappings
         }
 
         return (was.Path is null || string.Equals(was.Path, vma.Path, StringComparison.Ordinal))
-            && (was.Device is null || string.Equals(was.Device, vma.Device, StringComparison.OrdinalIgnoreCase))
+            && (was.Device is null || string.Equals(was.Device, vma.Device, StringComparison.Ordinal) || string.Equals(was.Device, vma.Device, StringComparison.OrdinalIgnoreCase))
             && (was.Inode is not ulong inode || inode == vma.Inode)
             && (was.Permissions is null || string.Equals(was.Permissions, vma.Permissions, StringComparison.Ordinal))
-            && (was.Offset is not ulong offset || vma.Inode == 0 || offset + (address - range.Start) == vma.Offset + (address - vma.Start));
+            && (was.Offset is not ulong offset || vma.Inode == 0 || offset + (address - range.Start) == vma.Offset + (address - vma.Start))
+            && (!range.SameBounds || BoundsAsRead(was, vma));
     }
+
+    // Whether the VMA has the bounds it was read with (true when the object did not carry them).
+    private static bool BoundsAsRead(MappingIdentity was, in LiveVma vma) =>
+        was.VmaStart is not ulong start || was.VmaEnd is not ulong end || (vma.Start == start && vma.End == end);
 
     // What differs between the identity read and the VMA now at address, or null.
     private static string? Differs(PlannedRange range, LiveVma vma, ulong address)
@@ -148,16 +183,23 @@ internal static class LiveMappings
             then.Add($"offset {offset + (address - range.Start):x}");
         }
 
+        // A mapping of the same kind that grew, shrank, split, merged or took another's place.
+        if (range.SameBounds && !BoundsAsRead(was, vma))
+        {
+            now.Add($"part of the mapping {vma.Start:x}-{vma.End:x}");
+            then.Add($"the mapping {was.VmaStart:x}-{was.VmaEnd:x}");
+        }
+
         return now.Count == 0 ? null : $"now {string.Join(", ", now)}, was {string.Join(", ", then)}";
     }
 
     private static string Name(string path) => path.Length == 0 ? "anonymous memory" : path;
 
     // Binary search: the first VMA whose end is after address.
-    private static int FirstEndingAfter(IReadOnlyList<LiveVma> vmas, ulong address)
+    private static int FirstEndingAfter(ReadOnlySpan<LiveVma> vmas, ulong address)
     {
         int low = 0;
-        int high = vmas.Count;
+        int high = vmas.Length;
         while (low < high)
         {
             int middle = (low + high) >>> 1;
@@ -174,7 +216,10 @@ internal static class LiveMappings
         return low;
     }
 
-    /// <summary>The VMAs of the process now, from one read of /proc/PID/maps.</summary>
+    /// <summary>
+    /// The VMAs of the process now, from one read of /proc/PID/maps, all before any is checked:
+    /// the check before <see cref="LiveMapsFeed"/>, which the benchmark still times against it.
+    /// </summary>
     public static List<LiveVma> Read(ProcessStat process)
     {
         var vmas = new List<LiveVma>();

@@ -46,8 +46,19 @@ internal static class MappingReader
     /// sizes and no VmFlags. The entry is reused: copy what you keep before the next one. Ends like
     /// <see cref="ReadMappings(ProcessStat, string, bool)"/> when the process exits part way.
     /// </summary>
-    public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcDirectory directory, ProcessStat process) =>
-        ReadEntries(directory, process, "maps", stream => new MapsParser(stream), readAhead: true);
+    /// <param name="readAhead">Read on a thread of its own; false for a caller that is on a thread of its own already.</param>
+    public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcDirectory directory, ProcessStat process, bool readAhead = true) =>
+        ReadEntries(directory, process, "maps", stream => new MapsParser(stream), readAhead);
+
+    /// <summary><see cref="ReadMapsEntries(ProcDirectory, ProcessStat, bool)"/> through a directory of its own.</summary>
+    public static IEnumerable<SmapsEntry> ReadMapsEntries(ProcessStat process, bool readAhead = true)
+    {
+        using ProcDirectory directory = ProcDirectory.Open(process);
+        foreach (SmapsEntry entry in ReadMapsEntries(directory, process, readAhead))
+        {
+            yield return entry;
+        }
+    }
 
     private static IEnumerable<SmapsEntry> ReadEntries(ProcDirectory directory, ProcessStat process, string file, Func<Stream, MappingEntryParser> parserFor, bool readAhead)
     {
