@@ -114,10 +114,14 @@ internal sealed class PagedProcess : IDisposable
         return true;
     }
 
-    /// <summary>The parts of [start, end) that lie in mappings, each with its mapping, in address order.</summary>
-    public IEnumerable<MappedRange> Cut(ulong start, ulong end)
+    /// <summary>
+    /// The index in <see cref="Mappings"/> of the first mapping that ends after
+    /// <paramref name="start"/> (Count when none). The parts of [start, end) that lie in mappings
+    /// are those from there on that start before end, each cut to [start, end): see <see cref="Piece"/>.
+    /// </summary>
+    public int FirstEndingAfter(ulong start)
     {
-        // The first mapping that ends after start (maps is sorted by address).
+        // maps is sorted by address.
         int low = 0, high = _mappings.Count;
         while (low < high)
         {
@@ -132,11 +136,14 @@ internal sealed class PagedProcess : IDisposable
             }
         }
 
-        for (int i = low; i < _mappings.Count && _mappings[i].Start < end; i++)
-        {
-            MappedRange m = _mappings[i];
-            yield return m with { Start = Math.Max(m.Start, start), End = Math.Min(m.End, end) };
-        }
+        return low;
+    }
+
+    /// <summary>Mapping <paramref name="index"/> cut to [start, end).</summary>
+    public MappedRange Piece(int index, ulong start, ulong end)
+    {
+        MappedRange m = _mappings[index];
+        return m.Start >= start && m.End <= end ? m : m with { Start = Math.Max(m.Start, start), End = Math.Min(m.End, end) };
     }
 
     public void Dispose()
