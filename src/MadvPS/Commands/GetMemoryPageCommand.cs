@@ -260,31 +260,21 @@ public sealed class GetMemoryPageCommand : PSCmdlet, IDisposable
             }
 
             IReadOnlyList<MappedRange> pieces = _group.Pieces;
-            foreach ((int index, PageRun run) in _group.Runs(process.Reader))
+            if (pieces.Count == 1)
             {
-                if (State is not null && Array.IndexOf(State, run.State) < 0)
+                // One piece (a range asked for alone, a large mapping): its runs straight from the reader.
+                MappedRange only = pieces[0];
+                foreach (PageRun run in process.Reader.Runs(only.Start, only.End - only.Start))
                 {
-                    continue;
+                    WriteRun(process, only, run);
                 }
-
-                MappedRange piece = pieces[index];
-                WriteObject(new MemoryPageRun
+            }
+            else
+            {
+                foreach ((int index, PageRun run) in _group.Runs(process.Reader))
                 {
-                    ProcessId = process.ProcessId,
-                    ProcessName = process.Name,
-                    ProcessStartTime = process.Stat.StartTime,
-                    BootId = process.BootId,
-                    Start = run.Start,
-                    End = run.End,
-                    Size = (long)run.Length,
-                    State = run.State,
-                    Path = piece.Path,
-                    Kind = piece.Kind,
-                    Exclusive = run.Exclusive,
-                    FilePage = run.FilePage,
-                    Huge = run.Huge,
-                    ZeroPage = run.ZeroPage,
-                });
+                    WriteRun(process, pieces[index], run);
+                }
             }
 
             return true;
@@ -304,6 +294,32 @@ public sealed class GetMemoryPageCommand : PSCmdlet, IDisposable
             WriteError(new ErrorRecord(e, "PagemapReadFailed", ErrorRecords.CategoryOf(errno), id));
             return false;
         }
+    }
+
+    private void WriteRun(PagedProcess process, in MappedRange piece, in PageRun run)
+    {
+        if (State is not null && Array.IndexOf(State, run.State) < 0)
+        {
+            return;
+        }
+
+        WriteObject(new MemoryPageRun
+        {
+            ProcessId = process.ProcessId,
+            ProcessName = process.Name,
+            ProcessStartTime = process.Stat.StartTime,
+            BootId = process.BootId,
+            Start = run.Start,
+            End = run.End,
+            Size = (long)run.Length,
+            State = run.State,
+            Path = piece.Path,
+            Kind = piece.Kind,
+            Exclusive = run.Exclusive,
+            FilePage = run.FilePage,
+            Huge = run.Huge,
+            ZeroPage = run.ZeroPage,
+        });
     }
 
     private void WriteSummary(PagedProcess process, in MappedRange piece, in PageCounts c) =>
