@@ -71,13 +71,14 @@ public sealed class GetMemoryPageCommand : PSCmdlet, IDisposable
     public string? ReadOn { get; set; }
 
     /// <summary>
-    /// Live mappings from Get-MemoryMapping, bound by value: one parameter for PowerShell to bind
-    /// per object instead of seven by property name. Deserialized and CSV mappings are not of the
-    /// type and bind by property name as before.
+    /// A live mapping from Get-MemoryMapping, bound by value: one parameter for PowerShell to bind
+    /// per object instead of seven by property name (a scalar: binding an array parameter from the
+    /// pipeline costs an array per object, some 12 % of the piped -Summary). Deserialized and CSV
+    /// mappings are not of the type and bind by property name as before.
     /// </summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectRunsSet)]
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSummarySet)]
-    public MemoryMapping[]? InputObject { get; set; }
+    public MemoryMapping? InputObject { get; set; }
 
     /// <summary>Only runs in these states.</summary>
     [Parameter(ParameterSetName = RunsSet)]
@@ -97,11 +98,9 @@ public sealed class GetMemoryPageCommand : PSCmdlet, IDisposable
             return;
         }
 
-        foreach (MemoryMapping m in InputObject)
-        {
-            // What binding by property name would take from it (ReadOn: a live object has no PSComputerName).
-            Take(m.ProcessId, m.ProcessStartTime, m.BootId, null, m.Start, m.Size > 0 ? m.Size : null, m.End);
-        }
+        // What binding by property name would take from it (ReadOn: a live object has no PSComputerName).
+        MemoryMapping m = InputObject;
+        Take(m.ProcessId, m.ProcessStartTime, m.BootId, null, m.Start, m.Size > 0 ? m.Size : null, m.End);
     }
 
     private void Take(int id, ulong? startTime, string? bootId, string? readOn, ulong? address, long? length, ulong? endAt)
