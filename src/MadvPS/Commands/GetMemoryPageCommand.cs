@@ -147,7 +147,7 @@ public sealed class GetMemoryPageCommand : PSCmdlet, IDisposable
         }
 
         bool any = Cover(process, key, start, end);
-        if (!any && _processes[key] is not null && Refreshed(process, key))
+        if (!any && _processes[key] is not null && Refreshed(process, key, start, end))
         {
             any = Cover(process, key, start, end);
         }
@@ -161,11 +161,11 @@ public sealed class GetMemoryPageCommand : PSCmdlet, IDisposable
         }
     }
 
-    private bool Refreshed(PagedProcess process, (int Id, ulong?, string?) key)
+    private bool Refreshed(PagedProcess process, (int Id, ulong?, string?) key, ulong start, ulong end)
     {
         try
         {
-            return process.Refresh();
+            return process.Refresh(start, end);
         }
         catch (ProcessAccessException e)
         {

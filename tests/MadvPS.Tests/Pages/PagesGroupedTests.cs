@@ -178,4 +178,36 @@ public class PagesGroupedTests
         Assert.True(group.TryAdd(new MappedRange(0, 4 * window, "", MappingKind.Anonymous)));
         Assert.False(group.TryAdd(new MappedRange(4 * window, 4 * window + PageSize, "", MappingKind.Anonymous)));
     }
+
+    [Fact]
+    public void ARangeUnmappedSinceTheListWasReadIsAskedForWithoutReadingMapsAgain()
+    {
+        using TargetProcess target = TargetProcess.Start("--anon-mib 4");
+        (ulong anonStart, ulong anonLength) = target.Regions["anon"];
+        using PagedProcess process = PagedProcess.Open(target.ProcessId, null, null, null);
+        Assert.Contains(process.Mappings, m => m.Start == anonStart && m.End == anonStart + anonLength);
+        Assert.Equal("unmapped", target.Send("unmap anon"));
+        // Past the 100 ms between two reads of maps, so that only the query can keep it from reading.
+        System.Threading.Thread.Sleep(150);
+        Assert.False(process.Refresh(anonStart, anonStart + anonLength));
+        // Not read again (PROCMAP_QUERY, Linux 6.11, answered): the list still has the old mapping.
+        Assert.Contains(process.Mappings, m => m.Start == anonStart && m.End == anonStart + anonLength);
+
+        // A mapping made since the list was read: maps is read again and has it.
+        string file = Path.Combine(Path.GetTempPath(), $"madvps-refresh-{Environment.ProcessId}");
+        File.WriteAllBytes(file, new byte[Environment.SystemPageSize]);
+        try
+        {
+            string[] mapped = target.Send($"map-file-hex {Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(file))}").Split(' ');
+            ulong start = ulong.Parse(mapped[1].AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            Assert.DoesNotContain(process.Mappings, m => m.Path == file);
+            Assert.True(process.Refresh(start, start + PageSize));
+            Assert.Contains(process.Mappings, m => m.Start == start && m.Path == file);
+            Assert.DoesNotContain(process.Mappings, m => m.Start == anonStart && m.End == anonStart + anonLength);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

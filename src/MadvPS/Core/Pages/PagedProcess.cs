@@ -15,6 +15,7 @@ internal readonly record struct MappedRange(ulong Start, ulong End, string Path,
 /// </summary>
 internal sealed class PagedProcess : IDisposable
 {
+    private static bool s_noQuery;
     private readonly ProcDirectory _directory;
     private List<MappedRange> _mappings;
     private long _readAt = Environment.TickCount64;
@@ -98,12 +99,19 @@ internal sealed class PagedProcess : IDisposable
     }
 
     /// <summary>
-    /// Reads maps again, for a range the list does not know (the process mapped it after the list
-    /// was read); at most every 100 ms, so that ranges that are really unmapped cost little.
-    /// False when the list was read too recently.
+    /// Reads maps again, for a range [start, end) the list does not know (the process mapped it
+    /// after the list was read); at most every 100 ms. Where the kernel has PROCMAP_QUERY (6.11),
+    /// one query first: a range that is really unmapped (a mapping piped in after it was unmapped)
+    /// then costs one call, not the kernel printing every mapping again. False when nothing is
+    /// mapped there now or the list was read too recently.
     /// </summary>
-    public bool Refresh()
+    public bool Refresh(ulong start, ulong end)
     {
+        if (NothingMapped(start, end))
+        {
+            return false;
+        }
+
         if (Environment.TickCount64 - _readAt < 100)
         {
             return false;
@@ -112,6 +120,43 @@ internal sealed class PagedProcess : IDisposable
         _mappings = ReadMaps(_directory, Stat);
         _readAt = Environment.TickCount64;
         return true;
+    }
+
+    // True only when PROCMAP_QUERY answers that no mapping meets [start, end); false when one
+    // does, or the kernel has no PROCMAP_QUERY, or maps cannot be opened (ReadMaps then says why).
+    private bool NothingMapped(ulong start, ulong end)
+    {
+        if (s_noQuery)
+        {
+            return false;
+        }
+
+        FileStream maps;
+        try
+        {
+            maps = _directory.OpenRead("maps");
+        }
+        catch (Exception e) when (e is LinuxErrorException or IOException)
+        {
+            return false;
+        }
+
+        using (maps)
+        {
+            Span<byte> name = stackalloc byte[256];
+            int errno = Libc.ProcmapQuery(maps.SafeFileHandle, start, Libc.PROCMAP_QUERY_COVERING_OR_NEXT_VMA, name, out ProcmapQueryArgs vma).Errno;
+            if (errno == (int)Errno.ENOENT)
+            {
+                return true;
+            }
+
+            if (errno is (int)Errno.ENOTTY or (int)Errno.EINVAL or (int)Errno.ENOSYS)
+            {
+                s_noQuery = true;
+            }
+
+            return errno == 0 && vma.VmaStart >= end;
+        }
     }
 
     /// <summary>
