@@ -148,6 +148,70 @@ Describe 'Runs against pagemap' {
     }
 }
 
+Describe 'Many small mappings piped one after the other' {
+    # They are read together (one walk for many), so each mapping's runs must still be its own pages.
+    BeforeAll {
+        $t = Start-TestTarget -Mappings 400 -AnonMiB 4 -FileMiB 4
+        $script:maps = @(Get-TargetMapping $t 'many') + @(Get-TargetMapping $t 'anon') + @(Get-TargetMapping $t 'file') | Sort-Object Start
+    }
+    AfterAll { $t.Stop() }
+
+    It 'gives each mapping the runs of its own pages, as pagemap says' {
+        $maps.Count | Should -BeGreaterOrEqual 402
+        $runs = @($maps | Get-MemoryPage)
+        $i = 0
+        foreach ($m in $maps) {
+            $mine = [Collections.Generic.List[object]]::new()
+            while ($i -lt $runs.Count -and $runs[$i].Start -lt $m.End) { $mine.Add($runs[$i]); $i++ }
+            $mine[0].Start | Should -Be $m.Start
+            $mine[-1].End | Should -Be $m.End
+            $mine | ForEach-Object { $_.Path | Should -Be $m.Path }
+            Expand-Run $mine $m.Start $m.Size | Should -Be (Get-PagemapPage $t.Id $m.Start $m.Size)
+        }
+        $i | Should -Be $runs.Count
+    }
+
+    It 'gives each mapping its own totals with -Summary' {
+        $summaries = @($maps | Get-MemoryPage -Summary)
+        $summaries.Count | Should -Be $maps.Count
+        for ($k = 0; $k -lt $maps.Count; $k++) {
+            $m = $maps[$k]
+            $pages = Get-PagemapPage $t.Id $m.Start $m.Size
+            $summaries[$k].Start | Should -Be $m.Start
+            $summaries[$k].ResidentBytes | Should -Be (@($pages | Where-Object { $_ -like 'Resident/*' }).Count * $pageSize)
+            $summaries[$k].AbsentBytes | Should -Be (@($pages | Where-Object { $_ -like 'Absent/*' }).Count * $pageSize)
+        }
+    }
+
+    It 'writes an error where its input came, after the runs of the mappings before it' {
+        # Of the same process as the mappings (same identity), so its error comes while their runs wait to be read.
+        $bad = [pscustomobject]@{ ProcessId = $t.Id; Start = [ulong]0x1000; Size = 4096; ProcessStartTime = $maps[0].ProcessStartTime; BootId = $maps[0].BootId }
+        $inputs = @($maps[0..9]) + $bad + @($maps[10..19])
+        $out = @($inputs | Get-MemoryPage -ErrorAction Continue 2>&1)
+        $at = @(for ($k = 0; $k -lt $out.Count; $k++) { if ($out[$k] -is [Management.Automation.ErrorRecord]) { $k } })
+        $at | Should -HaveCount 1
+        $out[$at[0]].FullyQualifiedErrorId | Should -Be 'RangeNotMapped,MadvPS.Commands.GetMemoryPageCommand'
+        $out[$at[0] - 1].End | Should -Be $maps[9].End
+        $out[$at[0] + 1].Start | Should -Be $maps[10].Start
+    }
+
+    It 'binds live mappings to -InputObject and deserialized ones by property name' {
+        $trace = Join-Path ([IO.Path]::GetTempPath()) "madvps-binding-$PID.txt"
+        try {
+            $m = $maps[0]
+            $null = Trace-Command -Name ParameterBinding -FilePath $trace -Expression { $m | Get-MemoryPage }
+            Get-Content -Raw $trace | Should -Match 'to param \[InputObject\] SUCCESSFUL'
+            $back = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($m, 1))
+            Remove-Item $trace
+            $null = Trace-Command -Name ParameterBinding -FilePath $trace -Expression { $back | Get-MemoryPage }
+            $text = Get-Content -Raw $trace
+            $text | Should -Match 'to param \[Id\] SUCCESSFUL'
+            $text | Should -Not -Match 'to param \[InputObject\] SUCCESSFUL'
+        }
+        finally { Remove-Item $trace -ErrorAction Ignore }
+    }
+}
+
 Describe 'A huge reservation' {
     It 'is one Absent run, not a run per page' {
         $t = Start-TestTarget -ReserveMiB (16 * 1024 * 1024)

@@ -15,6 +15,7 @@ internal readonly record struct MappedRange(ulong Start, ulong End, string Path,
 /// </summary>
 internal sealed class PagedProcess : IDisposable
 {
+    private static bool s_noQuery;
     private readonly ProcDirectory _directory;
     private List<MappedRange> _mappings;
     private long _readAt = Environment.TickCount64;
@@ -98,12 +99,19 @@ internal sealed class PagedProcess : IDisposable
     }
 
     /// <summary>
-    /// Reads maps again, for a range the list does not know (the process mapped it after the list
-    /// was read); at most every 100 ms, so that ranges that are really unmapped cost little.
-    /// False when the list was read too recently.
+    /// Reads maps again, for a range [start, end) the list does not know (the process mapped it
+    /// after the list was read); at most every 100 ms. Where the kernel has PROCMAP_QUERY (6.11),
+    /// one query first: a range that is really unmapped (a mapping piped in after it was unmapped)
+    /// then costs one call, not the kernel printing every mapping again. False when nothing is
+    /// mapped there now or the list was read too recently.
     /// </summary>
-    public bool Refresh()
+    public bool Refresh(ulong start, ulong end)
     {
+        if (NothingMapped(start, end))
+        {
+            return false;
+        }
+
         if (Environment.TickCount64 - _readAt < 100)
         {
             return false;
@@ -114,10 +122,51 @@ internal sealed class PagedProcess : IDisposable
         return true;
     }
 
-    /// <summary>The parts of [start, end) that lie in mappings, each with its mapping, in address order.</summary>
-    public IEnumerable<MappedRange> Cut(ulong start, ulong end)
+    // True only when PROCMAP_QUERY answers that no mapping meets [start, end); false when one
+    // does, or the kernel has no PROCMAP_QUERY, or maps cannot be opened (ReadMaps then says why).
+    private bool NothingMapped(ulong start, ulong end)
     {
-        // The first mapping that ends after start (maps is sorted by address).
+        if (s_noQuery)
+        {
+            return false;
+        }
+
+        FileStream maps;
+        try
+        {
+            maps = _directory.OpenRead("maps");
+        }
+        catch (Exception e) when (e is LinuxErrorException or IOException)
+        {
+            return false;
+        }
+
+        using (maps)
+        {
+            Span<byte> name = stackalloc byte[256];
+            int errno = Libc.ProcmapQuery(maps.SafeFileHandle, start, Libc.PROCMAP_QUERY_COVERING_OR_NEXT_VMA, name, out ProcmapQueryArgs vma).Errno;
+            if (errno == (int)Errno.ENOENT)
+            {
+                return true;
+            }
+
+            if (errno is (int)Errno.ENOTTY or (int)Errno.EINVAL or (int)Errno.ENOSYS)
+            {
+                s_noQuery = true;
+            }
+
+            return errno == 0 && vma.VmaStart >= end;
+        }
+    }
+
+    /// <summary>
+    /// The index in <see cref="Mappings"/> of the first mapping that ends after
+    /// <paramref name="start"/> (Count when none). The parts of [start, end) that lie in mappings
+    /// are those from there on that start before end, each cut to [start, end): see <see cref="Piece"/>.
+    /// </summary>
+    public int FirstEndingAfter(ulong start)
+    {
+        // maps is sorted by address.
         int low = 0, high = _mappings.Count;
         while (low < high)
         {
@@ -132,11 +181,14 @@ internal sealed class PagedProcess : IDisposable
             }
         }
 
-        for (int i = low; i < _mappings.Count && _mappings[i].Start < end; i++)
-        {
-            MappedRange m = _mappings[i];
-            yield return m with { Start = Math.Max(m.Start, start), End = Math.Min(m.End, end) };
-        }
+        return low;
+    }
+
+    /// <summary>Mapping <paramref name="index"/> cut to [start, end).</summary>
+    public MappedRange Piece(int index, ulong start, ulong end)
+    {
+        MappedRange m = _mappings[index];
+        return m.Start >= start && m.End <= end ? m : m with { Start = Math.Max(m.Start, start), End = Math.Min(m.End, end) };
     }
 
     public void Dispose()

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using MadvPS.Interop;
 
 namespace MadvPS.Core;
@@ -15,24 +16,16 @@ internal sealed partial class PagemapReader
     {
         (ulong position, ulong end) = PageAligned(start, length);
         bool canSkip = Source == PageSource.PagemapScan;
-        long resident = 0, swapped = 0, absent = 0, exclusive = 0, file = 0, runs = 0;
-        const ulong NoKey = ulong.MaxValue;
-        ulong last = NoKey;
+        var tally = new Tally();
         while (position < end)
         {
             ulong remaining = (end - position) >> s_pageShift;
-            if (canSkip && remaining > WordWindow && (last == NoKey || last == 0))
+            if (canSkip && remaining > WordWindow && tally.MaySkip)
             {
                 ulong next = NextPopulated(position, end);
                 if (next > position)
                 {
-                    absent += (long)((next - position) >> s_pageShift);
-                    if (last != 0)
-                    {
-                        runs++;
-                        last = 0;
-                    }
-
+                    tally.AddAbsent((long)((next - position) >> s_pageShift));
                     position = next;
                     continue;
                 }
@@ -40,7 +33,61 @@ internal sealed partial class PagemapReader
 
             int pages = (int)Math.Min((ulong)WordWindow, remaining);
             LoadWords(position, pages);
-            ReadOnlySpan<ulong> words = _words.AsSpan(0, pages);
+            tally.Add(_words.AsSpan(0, pages));
+            position += (ulong)pages << s_pageShift;
+        }
+
+        return tally.ToCounts(s_pageShift);
+    }
+
+    /// <summary>
+    /// <see cref="Count"/> of each of <paramref name="pieces"/>, which lie in address order within
+    /// [first, last), a span of at most one window: one read of the words of the span.
+    /// </summary>
+    internal void CountEach(ulong first, ulong last, IReadOnlyList<MappedRange> pieces, Span<PageCounts> counts)
+    {
+        int pages = (int)((last - first) >> s_pageShift);
+        if (pages > WordWindow)
+        {
+            throw new ArgumentOutOfRangeException(nameof(last), "The span of a group is at most one window of words.");
+        }
+
+        LoadWords(first, pages);
+        for (int i = 0; i < pieces.Count; i++)
+        {
+            (ulong start, ulong end) = PageAligned(pieces[i].Start, pieces[i].End - pieces[i].Start);
+            var tally = new Tally();
+            tally.Add(_words.AsSpan((int)((start - first) >> s_pageShift), (int)((end - start) >> s_pageShift)));
+            counts[i] = tally.ToCounts(s_pageShift);
+        }
+    }
+
+    // Pages by state and the runs of pages alike in state, Exclusive and FilePage.
+    private struct Tally
+    {
+        private const ulong NoKey = ulong.MaxValue;
+        private long _resident, _swapped, _absent, _exclusive, _file, _runs;
+        private ulong _last;
+
+        public Tally() => _last = NoKey;
+
+        // Before any page, or after an absent one: a stretch of absent pages may be jumped over.
+        public readonly bool MaySkip => _last == NoKey || _last == 0;
+
+        public void AddAbsent(long pages)
+        {
+            _absent += pages;
+            if (_last != 0)
+            {
+                _runs++;
+                _last = 0;
+            }
+        }
+
+        public void Add(ReadOnlySpan<ulong> words)
+        {
+            long resident = _resident, swapped = _swapped, absent = _absent, exclusive = _exclusive, file = _file, runs = _runs;
+            ulong last = _last;
             for (int i = 0; i < words.Length; i++)
             {
                 ulong w = words[i];
@@ -77,11 +124,11 @@ internal sealed partial class PagemapReader
                 }
             }
 
-            position += (ulong)pages << s_pageShift;
+            (_resident, _swapped, _absent, _exclusive, _file, _runs, _last) = (resident, swapped, absent, exclusive, file, runs, last);
         }
 
-        int shift = s_pageShift;
-        return new PageCounts(resident << shift, swapped << shift, absent << shift, exclusive << shift, file << shift, runs);
+        public readonly PageCounts ToCounts(int shift) =>
+            new(_resident << shift, _swapped << shift, _absent << shift, _exclusive << shift, _file << shift, _runs);
     }
 
     // The first present or swapped page at or after position (end when none): PAGEMAP_SCAN for one

@@ -28,7 +28,8 @@ namespace MadvPS.Core;
 internal sealed partial class PagemapReader : IDisposable
 {
     private const int RegionBatch = 4096;
-    private const int WordWindow = 32768;
+    /// <summary>Pages of words read at a time (256 KiB of words).</summary>
+    internal const int WordWindow = 32768;
     // Reported regions closer than this many pages share one read of words (a pread costs about as
     // much as copying 4 KiB of words).
     private const ulong JoinGapPages = 512;
