@@ -230,15 +230,32 @@ function Invoke-Test {
     $env:MADVPS_TARGET = Join-Path $TargetOut 'MadvPS.Target.dll'
     $env:MADVPS_MODULE = Join-Path $ModuleOut 'MadvPS.psd1'
 
+    # The target program's files go to a folder of this run's, removed at the end: a target that a
+    # test kills (or that exec's) cannot remove its own. Inside MADVPS_TARGET_DIR when it is set
+    # (a disk, where /var/tmp is tmpfs), else in /var/tmp; world-writable and sticky like /tmp,
+    # for the targets tests start as other users.
+    $parentDir = if ($env:MADVPS_TARGET_DIR) { $env:MADVPS_TARGET_DIR } elseif (Test-Path /var/tmp) { '/var/tmp' } else { [IO.Path]::GetTempPath() }
+    $savedTargetDir = $env:MADVPS_TARGET_DIR
+    $targetFiles = Join-Path $parentDir "madvps-test-$PID"
+    New-Item -ItemType Directory -Force -Path $targetFiles | Out-Null
+    & chmod 1777 $targetFiles
+    $env:MADVPS_TARGET_DIR = $targetFiles
+
     $zero = @{ Passed = 0; Failed = 0; Skipped = 0 }
     $x = $zero.Clone(); $p = $zero.Clone()
-    if ($XunitFilter -or -not $PesterPath) {
-        $x = Invoke-Xunit -Results $results
-        Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed, $($x.Skipped) skipped"
+    try {
+        if ($XunitFilter -or -not $PesterPath) {
+            $x = Invoke-Xunit -Results $results
+            Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed, $($x.Skipped) skipped"
+        }
+        if ($PesterPath -or -not $XunitFilter) {
+            $p = Invoke-PesterRun -Results $results
+            Write-Host "Pester: $($p.Passed) passed, $($p.Failed) failed, $($p.Skipped) skipped"
+        }
     }
-    if ($PesterPath -or -not $XunitFilter) {
-        $p = Invoke-PesterRun -Results $results
-        Write-Host "Pester: $($p.Passed) passed, $($p.Failed) failed, $($p.Skipped) skipped"
+    finally {
+        Remove-Item -Recurse -Force $targetFiles -ErrorAction SilentlyContinue
+        $env:MADVPS_TARGET_DIR = $savedTargetDir
     }
 
     $passed = $x.Passed + $p.Passed

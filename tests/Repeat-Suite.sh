@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the README's test command N times, each time in a fresh clone of this repository (its
-# committed HEAD) in a temporary folder, and prints each run's count line. With --busy, two busy
+# Runs the README's test command N times, each time in a fresh clone of this repository's
+# committed HEAD as it was when the script started (every run tests that one commit) in a
+# temporary folder, and prints each run's count line. With --busy, two busy
 # loops keep both cores loaded for the whole run. Before and after, it prints what the suite must
-# leave as it found it: pid_max, the swap areas (/proc/swaps) and the number of processes.
+# leave as it found it: pid_max, the swap areas (/proc/swaps), the number of processes and the
+# files the suite's programs write in /var/tmp and /tmp (madvps-*).
 #   tests/Repeat-Suite.sh -n 5
 #   tests/Repeat-Suite.sh -n 2 --busy
 # Exit code: 0 if every run ended "... 0 failed ...", 1 otherwise. The suite changes swap and
@@ -21,11 +23,12 @@ while [ $# -gt 0 ]; do
 done
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+commit="$(git -C "$repo" rev-parse HEAD)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/madvps-repeat-XXXXXX")"
 loops=()
 
 host_state() {
-    echo "$1: pid_max $(cat /proc/sys/kernel/pid_max); processes $(ls -d /proc/[0-9]* | wc -l); swap:"
+    echo "$1: pid_max $(cat /proc/sys/kernel/pid_max); processes $(ls -d /proc/[0-9]* 2>/dev/null | wc -l); madvps files in /var/tmp and /tmp: $(ls -d /var/tmp/madvps-* /tmp/madvps-* 2>/dev/null | grep -v "^$work" | wc -l); swap:"
     sed 's/^/    /' /proc/swaps
 }
 
@@ -35,6 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+echo "commit $commit"
 host_state before
 if [ "$busy" -eq 1 ]; then
     for _ in 1 2; do (while :; do :; done) & loops+=("$!"); done
@@ -44,7 +48,7 @@ fi
 failed=0
 for i in $(seq 1 "$runs"); do
     clone="$work/run-$i"
-    git clone --quiet "$repo" "$clone" || { echo "run $i: git clone failed"; failed=1; continue; }
+    { git clone --quiet "$repo" "$clone" && git -C "$clone" checkout --quiet "$commit"; } || { echo "run $i: git clone failed"; failed=1; continue; }
     start=$(date +%s)
     log="$work/run-$i.log"
     (cd "$clone" && dotnet tool restore >/dev/null && tools/pwsh -NoProfile ./build.ps1 Test) >"$log" 2>&1

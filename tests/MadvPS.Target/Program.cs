@@ -42,6 +42,7 @@ internal static unsafe partial class Program
 
     private static readonly Dictionary<string, (IntPtr Address, long Length)> s_regions = new();
     private static readonly List<string> s_order = new();
+    private static readonly List<string> s_files = new();
     private static volatile bool s_touching;
     private static string? s_loopRegion;
     private static long s_pageSize;
@@ -80,8 +81,11 @@ internal static unsafe partial class Program
         string directory = options.Directory ?? DefaultDirectory();
 
         if (options.AnonMiB > 0) AddAnonymous("anon", options.AnonMiB << 20);
-        if (options.FileMiB > 0) AddFile("file", Path.Combine(directory, $"madvps-target-{Environment.ProcessId}.data"), options.FileMiB << 20, shared: false);
-        if (options.SharedFileMiB > 0) AddFile("sharedfile", Path.Combine(directory, $"madvps-target-{Environment.ProcessId}.shared"), options.SharedFileMiB << 20, shared: true);
+        // A name no earlier process can have left behind: a target that is killed (or exec's)
+        // keeps its files, and its PID comes round again, perhaps for a target of another user.
+        string stem = $"madvps-target-{Environment.ProcessId}-{Guid.NewGuid():n}";
+        if (options.FileMiB > 0) AddFile("file", Path.Combine(directory, $"{stem}.data"), options.FileMiB << 20, shared: false);
+        if (options.SharedFileMiB > 0) AddFile("sharedfile", Path.Combine(directory, $"{stem}.shared"), options.SharedFileMiB << 20, shared: true);
         if (options.MemfdMiB > 0) AddMemfd("memfd", options.MemfdMiB << 20);
         if (options.LockedMiB > 0) AddLocked(options.LockedMiB << 20);
         if (options.HugeMiB > 0) AddHugeAligned("huge", options.HugeMiB << 20);
@@ -180,9 +184,9 @@ internal static unsafe partial class Program
     private static void Cleanup(Options options, string directory)
     {
         s_touching = false;
-        foreach (string suffix in new[] { "data", "shared" })
+        foreach (string file in s_files)
         {
-            try { File.Delete(Path.Combine(directory, $"madvps-target-{Environment.ProcessId}.{suffix}")); }
+            try { File.Delete(file); }
             catch (IOException) { }
         }
     }
@@ -247,7 +251,8 @@ internal static unsafe partial class Program
             Fill((IntPtr)p, pattern.Length, 2);
         }
 
-        using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
+        s_files.Add(path);
+        using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
         {
             for (long written = 0; written < length; written += pattern.Length)
             {

@@ -147,6 +147,7 @@ try {
     # 3. Control: the same range with B's own identity is advised, and B's pages go. This shows
     # that the test would see a call that reached B.
     $aimed.ProcessStartTime = $result.BStartTime
+    $aimed.Path = (Get-MemoryMapping -Id $b.Id -Address $b.Regions.file.Start).Path
     $calls = Get-AdviceCalls
     $aimed | Invoke-MemoryAdvice -Advice PageOut -ErrorVariable errs -ErrorAction SilentlyContinue | Out-Null
     $result.Control = @{
