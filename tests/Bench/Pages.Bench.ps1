@@ -70,7 +70,7 @@ public static class PagemapReference
         Type dirType = module.GetType("MadvPS.Core.ProcDirectory")!;
         Type readerType = module.GetType("MadvPS.Core.PagemapReader")!;
         Type sourceType = module.GetType("MadvPS.Core.PageSource")!;
-        object dir = dirType.GetMethod("Open")!.Invoke(null, new object[] { pid, "/proc" })!;
+        object dir = dirType.GetMethod("Open", new[] { typeof(int) })!.Invoke(null, new object[] { pid })!;
         object reader = readerType.GetMethod("Open")!.Invoke(null, new object[] { dir, Enum.ToObject(sourceType, source) })!;
         return (reader, (IDisposable)dir);
     }
