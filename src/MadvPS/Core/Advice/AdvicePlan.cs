@@ -330,17 +330,7 @@ internal sealed class AdvicePlan
                 next += count;
                 if (call.Count > 0)
                 {
-                    RangeOutcome[] outcomes = batcher.Advise(call, shouldStop);
-                    for (int i = 0; i < outcomes.Length; i++)
-                    {
-                        ref RangeOutcome outcome = ref Ranges[owners[i]].Outcome;
-                        outcome.BytesAdvised += outcomes[i].BytesAdvised;
-                        outcome.Sent |= outcomes[i].Sent;
-                        if (outcome.Errno == 0)
-                        {
-                            outcome.Errno = outcomes[i].Errno;
-                        }
-                    }
+                    AddOutcomes(batcher.Advise(call, shouldStop), owners);
                 }
 
                 progress?.Invoke(next < segments.Count ? (int)((long)next * order.Length / segments.Count) : order.Length, order.Length);
@@ -396,21 +386,27 @@ internal sealed class AdvicePlan
 
         try
         {
-            RangeOutcome[] outcomes = batcher.Advise(sent, shouldStop, done => progress?.Invoke(done, sent.Count));
-            for (int i = 0; i < outcomes.Length; i++)
-            {
-                ref RangeOutcome outcome = ref Ranges[index[i]].Outcome;
-                outcome.BytesAdvised += outcomes[i].BytesAdvised;
-                outcome.Sent |= outcomes[i].Sent;
-                if (outcome.Errno == 0)
-                {
-                    outcome.Errno = outcomes[i].Errno;
-                }
-            }
+            AddOutcomes(batcher.Advise(sent, shouldStop, done => progress?.Invoke(done, sent.Count)), index);
         }
         finally
         {
             Calls = batcher.Calls;
+        }
+    }
+
+    // The outcome of each piece sent, added to the range it came from (owners[i] is the range of
+    // piece i): a range cut into pieces sums their bytes and keeps the first errno.
+    private void AddOutcomes(RangeOutcome[] outcomes, List<int> owners)
+    {
+        for (int i = 0; i < outcomes.Length; i++)
+        {
+            ref RangeOutcome outcome = ref Ranges[owners[i]].Outcome;
+            outcome.BytesAdvised += outcomes[i].BytesAdvised;
+            outcome.Sent |= outcomes[i].Sent;
+            if (outcome.Errno == 0)
+            {
+                outcome.Errno = outcomes[i].Errno;
+            }
         }
     }
 }

@@ -31,7 +31,7 @@ internal static class ExecutableIdentity
     {
         try
         {
-            if (directory.ReadText("stat") is not string stat)
+            if ((directory.StatAtOpen ?? directory.ReadText("stat")) is not string stat)
             {
                 return "";
             }

@@ -43,14 +43,19 @@ internal sealed class ProcDirectory : IDisposable
     public static ProcDirectory Open(ProcessStat process)
     {
         ProcDirectory directory = Open(process.ProcessId);
-        if (directory.ReadStat() is not ProcessStat now || now.StartTime != process.StartTime)
+        string? text = directory.ReadText("stat");
+        if (text is null || ProcessStat.Parse(process.ProcessId, text).StartTime != process.StartTime)
         {
             directory.Dispose();
             throw ProcessAccessException.Exited(process);
         }
 
+        directory.StatAtOpen = text;
         return directory;
     }
+
+    /// <summary>The text of stat read when the directory was opened against a listed process (else null), for readers that need its other fields.</summary>
+    public string? StatAtOpen { get; private set; }
 
     /// <summary>
     /// A path that reaches this process's directory through the descriptor (/proc/self/fd/N), for
