@@ -368,7 +368,9 @@ Describe 'Set-ProcessMadvise' {
         $r.RssBefore - $r.RssAfter | Should -BeGreaterOrEqual 15MB
         $r.Calls | Should -Be 1
         (Get-RegionMapping $t 'file').Rss | Should -BeLessThan 1MB
-        (Get-RegionMapping $t 'anon').Rss | Should -Be 4MB -Because 'the anonymous part was not selected'
+        # The region's own pages (mincore in the target): the runtime may map anonymous memory
+        # next to it, which the kernel merges into the same VMA, so the VMA's Rss can be larger.
+        $t.Resident('anon') | Should -Be 4MB -Because 'the anonymous part was not selected'
     }
 
     It 'sends thousands of ranges in ceil(n/1024) calls' {

@@ -70,6 +70,9 @@ Describe 'Processes that vanish during a run' {
                 $terminating += $_
             }
             foreach ($e in @($e1) + @($e2) + @($e3) | Where-Object { $_ }) {
+                # An error variable holds ErrorRecords; anything else there (the exception of a
+                # terminating error) is counted as terminating, and shown by the assertion below.
+                if ($e -isnot [System.Management.Automation.ErrorRecord]) { $terminating += "$($e.GetType().FullName): $e"; continue }
                 $targetId = if ($e.TargetObject -is [Diagnostics.Process]) { $e.TargetObject.Id } else { [int]"$($e.TargetObject)" }
                 $bucket = if ($ids.Contains($targetId)) { $ours } else { $others }
                 $bucket[$e.FullyQualifiedErrorId.Split(',')[0]] += 1
