@@ -148,26 +148,11 @@ internal sealed class MeasuredProcess : IDisposable
 
     private void ReadRollup()
     {
-        FileStream? stream = _directory.OpenRollup(Stat);
-        if (stream is null)
+        ProcessMemory? totals = MappingReader.ReadRollup(_directory, Stat, Name);
+        HasAddressSpace = totals is not null;
+        if (totals is not null)
         {
-            HasAddressSpace = false;
-            return;
-        }
-
-        using (stream)
-        {
-            ReadRollup(stream);
-        }
-    }
-
-    private void ReadRollup(FileStream stream)
-    {
-        var parser = new SmapsParser(stream, expectVmFlags: false);
-        HasAddressSpace = parser.TryReadEntry(out SmapsEntry entry);
-        if (HasAddressSpace)
-        {
-            Tracker.AddTotals(entry.Sizes[(int)SmapsField.Rss], entry.Sizes[(int)SmapsField.Referenced]);
+            Tracker.AddTotals(totals.Rss, totals.Sizes[(int)SmapsField.Referenced]);
         }
     }
 

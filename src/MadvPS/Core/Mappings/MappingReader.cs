@@ -117,33 +117,39 @@ internal static class MappingReader
         }
 
         using FileStream? stream = directory.OpenRollup(process);
-        if (stream is null)
-        {
-            return null;
-        }
+        return stream is null ? null : ReadRollup(directory, stream, process, processName);
+    }
 
+    /// <summary>
+    /// Parses smaps_rollup from a stream opened through <paramref name="directory"/>. A read that
+    /// fails, or finds no entry, once the process is exiting (ESRCH: the mm went after the open)
+    /// is an Exited error.
+    /// </summary>
+    internal static ProcessMemory? ReadRollup(ProcDirectory directory, Stream stream, ProcessStat process, string processName)
+    {
         var parser = new SmapsParser(stream, expectVmFlags: false);
+        SmapsEntry entry;
         try
         {
-            if (!parser.TryReadEntry(out SmapsEntry entry))
+            if (!parser.TryReadEntry(out entry))
             {
-                return null;
+                return directory.IsAlive() ? null : throw ProcessAccessException.Exited(process, null);
             }
-
-            return new ProcessMemory
-            {
-                ProcessId = process.ProcessId,
-                ProcessName = processName,
-                ProcessStartTime = process.StartTime,
-                BootId = ProcessIdentity.CurrentBootId,
-                PidNamespace = ProcessIdentity.CurrentPidNamespace,
-                Sizes = entry.Sizes,
-            };
         }
         catch (Exception e) when (e is IOException or SmapsFormatException && !directory.IsAlive())
         {
             throw ProcessAccessException.Exited(process, e);
         }
+
+        return new ProcessMemory
+        {
+            ProcessId = process.ProcessId,
+            ProcessName = processName,
+            ProcessStartTime = process.StartTime,
+            BootId = ProcessIdentity.CurrentBootId,
+            PidNamespace = ProcessIdentity.CurrentPidNamespace,
+            Sizes = entry.Sizes,
+        };
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

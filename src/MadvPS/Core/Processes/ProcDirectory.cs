@@ -66,8 +66,11 @@ internal sealed class ProcDirectory : IDisposable
     /// <summary>/proc/PID/stat read through the directory; null once the process is reaped.</summary>
     public ProcessStat? ReadStat() => ReadText("stat") is string text ? ProcessStat.Parse(ProcessId, text) : null;
 
-    /// <summary>True while the process runs (not a zombie, not reaped).</summary>
-    public bool IsAlive() => ReadStat() is ProcessStat stat && !stat.IsZombie;
+    /// <summary>
+    /// True while the process runs: not exiting (PF_EXITING), not a zombie, not reaped. A read of
+    /// its address space that fails with ESRCH while stat still says R means it is exiting.
+    /// </summary>
+    public bool IsAlive() => ReadStat() is ProcessStat stat && !stat.IsZombie && !stat.IsExiting;
 
     /// <summary>Opens a file of the process for reading, unbuffered (the smaps parser reads large blocks itself).</summary>
     public FileStream OpenRead(string file) =>
@@ -95,8 +98,9 @@ internal sealed class ProcDirectory : IDisposable
     }
 
     /// <summary>
-    /// Opens smaps_rollup; null for a process without an address space (a kernel thread, or a
-    /// process between exit_mm and being reaped), for which the open fails with ESRCH (v6.19).
+    /// Opens smaps_rollup; null for a kernel thread, which has no address space, so the open
+    /// fails with ESRCH (checked on 6.18). A process that is exiting (its mm dropped by exit_mm before
+    /// it is a zombie) fails the same way, and is Exited.
     /// </summary>
     public FileStream? OpenRollup(ProcessStat process)
     {

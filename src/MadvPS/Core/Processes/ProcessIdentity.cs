@@ -45,7 +45,18 @@ internal readonly record struct ProcessStat(int ProcessId, string Command, char 
 
     public bool IsStopped => State is 'T' or 't';
 
+    /// <summary>
+    /// PF_EXITING of include/linux/sched.h: the task is in do_exit. exit_signals sets it before
+    /// exit_mm drops the address space, and stat shows the task as running (R or D) until
+    /// exit_notify makes it a zombie, so only this flag tells an exiting process from a live one
+    /// in that window (Linux 2.6 onwards; checked on 6.18 by ProcDirectoryTests).
+    /// </summary>
+    public const uint ExitingFlag = 0x00000004;
+
     public bool IsKernelThread => (Flags & KernelThreadFlag) != 0;
+
+    /// <summary>In do_exit: its address space is going or gone, though it is not a zombie yet.</summary>
+    public bool IsExiting => (Flags & ExitingFlag) != 0;
 
     /// <summary>Exited and not yet reaped by its parent (Z), or being reaped (X): no address space left.</summary>
     public bool IsZombie => State is 'Z' or 'X';

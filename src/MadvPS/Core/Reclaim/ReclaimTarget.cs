@@ -194,7 +194,7 @@ internal sealed class ReclaimTarget : IDisposable
                     _faultsLast = faults;
                 }
             }
-            catch (Exception e) when (e is LinuxErrorException or IOException or SmapsFormatException)
+            catch (Exception e) when (e is LinuxErrorException or IOException or SmapsFormatException or ProcessAccessException)
             {
                 After = (0, 0);
             }
@@ -202,21 +202,9 @@ internal sealed class ReclaimTarget : IDisposable
     }
 
     /// <summary>Rss and Swap of smaps_rollup, read through the process's directory; null without an address space.</summary>
-    private static (long Rss, long Swap)? ReadRollup(MeasuredProcess measured)
-    {
-        try
-        {
-            using FileStream stream = measured.Directory.OpenRead("smaps_rollup");
-            var parser = new SmapsParser(stream, expectVmFlags: false);
-            return parser.TryReadEntry(out SmapsEntry entry)
-                ? (entry.Sizes[(int)SmapsField.Rss], entry.Sizes[(int)SmapsField.Swap])
-                : null;
-        }
-        catch (LinuxErrorException e) when (e.Errno is Errno.ESRCH or Errno.ENOENT)
-        {
-            return null;
-        }
-    }
+    /// <exception cref="ProcessAccessException">Exited: the process exited, or is exiting.</exception>
+    private static (long Rss, long Swap)? ReadRollup(MeasuredProcess measured) =>
+        MappingReader.ReadRollup(measured.Directory, measured.Stat, measured.Name) is ProcessMemory totals ? (totals.Rss, totals.Swap) : null;
 
     internal static ProcessAccessException Exited(MeasuredProcess measured, Exception? inner) =>
         new(ProcessAccessFailure.Exited, measured.ProcessId, $"Process {measured.ProcessId} ({measured.Name}) has exited.", inner);
