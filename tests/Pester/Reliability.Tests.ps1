@@ -463,8 +463,10 @@ Describe 'Advice to 50 processes at once from parallel runspaces' {
         foreach ($t in $fleet) {
             $r = $results | Where-Object ProcessId -EQ $t.Id
             $r.BytesAdvised | Should -BeGreaterOrEqual $t.File.Length
-            # Each process's own file pages went: no process was advised in another's place.
-            Get-FleetResident $t | Should -Be 0
+            # Each process's own file pages went: no process was advised in another's place (that
+            # would leave its 2 MiB). Pages read in moments before may wait in another CPU's
+            # lru_add batch, which PageOut cannot isolate (see LruBatchSlack above).
+            Get-FleetResident $t | Should -BeLessOrEqual $LruBatchSlack
         }
     }
 
@@ -484,7 +486,9 @@ Describe 'Advice to 50 processes at once from parallel runspaces' {
             $r[0].Start | Should -BeLessOrEqual $t.File.Start
             $r[0].End | Should -BeGreaterOrEqual ($t.File.Start + [ulong]$t.File.Length)
             $r[0].BytesAdvised | Should -Be $r[0].Size
-            Get-FleetResident $t | Should -Be 0
+            # 'touch file' read back the pages the test before paged out: new page cache folios,
+            # some still in another CPU's lru_add batch (seen: 7 pages of one process).
+            Get-FleetResident $t | Should -BeLessOrEqual $LruBatchSlack
         }
         ($results.BytesAdvised | Measure-Object -Sum).Sum | Should -Be ($results.Size | Measure-Object -Sum).Sum
     }
