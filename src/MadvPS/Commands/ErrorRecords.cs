@@ -11,21 +11,38 @@ namespace MadvPS.Commands;
 /// </summary>
 internal static class ErrorRecords
 {
-    public static ErrorRecord ForProcess(ProcessAccessException e, object? target) => e.Failure switch
+    public static ErrorRecord ForProcess(ProcessAccessException e, object? target)
     {
-        ProcessAccessFailure.NotFound => new ErrorRecord(e, "ProcessNotFound", ErrorCategory.ObjectNotFound, target ?? e.ProcessId),
-        ProcessAccessFailure.PermissionDenied => new ErrorRecord(e, "ProcessAccessDenied", ErrorCategory.PermissionDenied, target ?? e.ProcessId),
-        ProcessAccessFailure.Exited => new ErrorRecord(e, "ProcessExited", ErrorCategory.ObjectNotFound, target ?? e.ProcessId),
-        ProcessAccessFailure.IdentityChanged => new ErrorRecord(e, "ProcessIdentityMismatch", ErrorCategory.InvalidData, target ?? e.ProcessId),
-        ProcessAccessFailure.KernelThread => new ErrorRecord(e, "ProcessIsKernelThread", ErrorCategory.InvalidOperation, target ?? e.ProcessId),
-        ProcessAccessFailure.Zombie => new ErrorRecord(e, "ProcessIsZombie", ErrorCategory.ObjectNotFound, target ?? e.ProcessId),
-        ProcessAccessFailure.OtherPidNamespace => new ErrorRecord(e, "ProcessInOtherPidNamespace", ErrorCategory.InvalidData, target ?? e.ProcessId),
-        ProcessAccessFailure.SystemError => new ErrorRecord(e, "ProcessOpenFailed", CategoryOf(e.Errno), target ?? e.ProcessId),
-        _ => throw new ArgumentOutOfRangeException(nameof(e)),
-    };
+        (string id, ErrorCategory category) = e.Failure switch
+        {
+            ProcessAccessFailure.NotFound => ("ProcessNotFound", ErrorCategory.ObjectNotFound),
+            ProcessAccessFailure.PermissionDenied => ("ProcessAccessDenied", ErrorCategory.PermissionDenied),
+            ProcessAccessFailure.Exited => ("ProcessExited", ErrorCategory.ObjectNotFound),
+            ProcessAccessFailure.IdentityChanged => ("ProcessIdentityMismatch", ErrorCategory.InvalidData),
+            ProcessAccessFailure.KernelThread => ("ProcessIsKernelThread", ErrorCategory.InvalidOperation),
+            ProcessAccessFailure.Zombie => ("ProcessIsZombie", ErrorCategory.ObjectNotFound),
+            ProcessAccessFailure.OtherPidNamespace => ("ProcessInOtherPidNamespace", ErrorCategory.InvalidData),
+            ProcessAccessFailure.SystemError => ("ProcessOpenFailed", CategoryOf(e.Errno)),
+            _ => throw new ArgumentOutOfRangeException(nameof(e)),
+        };
+        return Worded(e, id, category, target ?? e.ProcessId);
+    }
 
     public static ErrorRecord ForFormat(SmapsFormatException e, int processId) =>
-        new(e, "SmapsFormatInvalid", ErrorCategory.InvalidData, processId);
+        Worded(e, "SmapsFormatInvalid", ErrorCategory.InvalidData, processId);
+
+    public static ErrorRecord ForClearRefs(ClearRefsDeniedException e, object? target) =>
+        Worded(e, "ClearRefsAccessDenied", ErrorCategory.PermissionDenied, target);
+
+    public static ErrorRecord ForPageRange(PageRangeException e, object? target) =>
+        Worded(e, "PageRangeInvalid", ErrorCategory.InvalidArgument, target);
+
+    /// <summary>
+    /// An ErrorRecord whose exception carries the user's text (<see cref="FailureText"/>) and, as
+    /// its inner exception, the core's structured failure.
+    /// </summary>
+    public static ErrorRecord Worded(Exception failure, string id, ErrorCategory category, object? target) =>
+        new(new InvalidOperationException(FailureText.Of(failure), failure), id, category, target);
 
     public static ErrorCategory CategoryOf(int errno) => KernelError.NameOf(errno) switch
     {
@@ -74,7 +91,7 @@ internal static class ErrorRecords
     public static string ExplainProcess(MemoryAdvice advice, int processId, int errno) => KernelError.NameOf(errno) switch
     {
         "EPERM" => $"Advising process {processId} needs CAP_SYS_NICE: run as root, or give the capability to pwsh (for example AmbientCapabilities=CAP_SYS_NICE in a systemd unit).",
-        "EACCES" => $"The kernel's ptrace access check (PTRACE_MODE_READ) on process {processId} failed: {KernelInfo.PtraceDenial(processId)}.",
+        "EACCES" => $"The kernel's ptrace access check (PTRACE_MODE_READ) on process {processId} failed: {FailureText.PtraceDenial(KernelInfo.Ptrace, processId)}.",
         "EINVAL" => $"The kernel refused {advice} for process {processId}. On Linux {KernelInfo.Version} another process may receive only {string.Join(", ", AdviceFacts.AllowedForOtherProcesses(KernelInfo.Version))}; see Get-MemoryAdviceSupport.",
         "ESRCH" => $"Process {processId} has exited.",
         "ENOSYS" => "This kernel has no process_madvise: it needs Linux 5.10 or later built with CONFIG_ADVISE_SYSCALLS.",

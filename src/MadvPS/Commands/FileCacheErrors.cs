@@ -22,7 +22,7 @@ internal static class FileCacheErrors
             FileCacheFailure.AdviceFailed => ("FileAdviceFailed", ErrorRecords.CategoryOf(e.ErrorNumber)),
             _ => ("FileCacheReadFailed", ErrorRecords.CategoryOf(e.ErrorNumber)),
         };
-        return new ErrorRecord(e, id, category, target ?? e.Path);
+        return ErrorRecords.Worded(e, id, category, target ?? e.Path);
     }
 
     public static ErrorRecord NoMatch(string path) => new(

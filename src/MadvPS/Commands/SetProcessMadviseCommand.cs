@@ -163,7 +163,7 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
         }
         catch (ProcessAccessException e) when (foundByName && e.Failure is ProcessAccessFailure.KernelThread or ProcessAccessFailure.Zombie)
         {
-            WriteVerbose(e.Message);
+            WriteVerbose(FailureText.Of(e));
         }
         catch (ProcessAccessException e)
         {
@@ -181,7 +181,7 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
         {
             // A freeze or resume refused: this process only, and the next one is advised.
             WriteError(new ErrorRecord(
-                new InvalidOperationException($"Advising process {processId} failed: {e.Message} Nothing more was sent to it.", e),
+                new InvalidOperationException($"Advising process {processId} failed: {FailureText.Of(e)} Nothing more was sent to it.", e),
                 "ProcessAdviceFailed", ErrorRecords.CategoryOf(errno), target));
         }
     }
