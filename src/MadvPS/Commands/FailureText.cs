@@ -116,7 +116,35 @@ internal static class FailureText
         ? $"this caller already has CAP_SYS_PTRACE{(facts.IsRoot ? " and is root" : "")}, so no capability is missing: the kernel's ptrace check refuses process {processId} for another reason, a security module (Yama, SELinux, AppArmor, Landlock) or a process that is not dumpable in a user namespace this caller holds no capability in. Read it from inside its own namespace or container, or see the security module's log"
         : "reading another user's process, or one that is not dumpable, needs ptrace read access: run as the same user (within the Yama ptrace_scope), or with CAP_SYS_PTRACE (root has it)";
 
-    public static string Of(SmapsFormatException e) => e.Message;
+    public static string Of(SmapsFormatException e)
+    {
+        string what = e.Defect switch
+        {
+            SmapsDefect.CutOffLine => "The text ends part way through a line: it was cut off",
+            SmapsDefect.CutOffEntry => $"The entry that starts at line {e.EntryLine} ends before its {e.Key} line: the text was cut off",
+            SmapsDefect.NoVmFlagsBeforeNextEntry => $"The entry that starts at line {e.EntryLine} has no VmFlags line before the next entry",
+            SmapsDefect.FieldBeforeHeader => "A field appears before any mapping header",
+            SmapsDefect.NotAnAddressRange => "A maps line does not start with an address range",
+            SmapsDefect.LineTooLong => $"A line is longer than {LineReader.MaxLineLength / 1024} KiB, which no smaps line is: this is not smaps text",
+            _ => $"The smaps entry that starts at line {e.EntryLine} is malformed: " + e.Defect switch
+            {
+                SmapsDefect.LineAfterVmFlags => "a line follows its VmFlags line",
+                SmapsDefect.FieldTwice => $"its {e.Key} line appears twice",
+                SmapsDefect.NoKey => "a field line has no 'Key:'",
+                SmapsDefect.NoSizeBeforeVmFlags => "it has no Size line before its VmFlags",
+                SmapsDefect.ProtectionKeyTooLarge => "the ProtectionKey is too large",
+                SmapsDefect.NotInKilobytes => $"the {e.Key} value is not in kB",
+                SmapsDefect.ValueTooLarge => $"the {e.Key} value is too large",
+                SmapsDefect.EndBeforeStart => "its end address lies before its start",
+                SmapsDefect.PermissionsNotFourCharacters => "its permissions are not four characters",
+                SmapsDefect.DeviceNotMajorMinor => "its device is not a kernel major:minor",
+                SmapsDefect.HeaderNotInGrammar => "its header is not 'start-end perms offset major:minor inode name'",
+                SmapsDefect.NotAWholeNumber => $"'{e.Key}' is not a whole number",
+                _ => e.Defect.ToString(),
+            },
+        };
+        return $"{what} (line {e.LineNumber}).";
+    }
 
     public static string Of(ClearRefsDeniedException e) =>
         $"Writing /proc/{e.ProcessId}/clear_refs of process {e.ProcessId} ({e.ProcessName}) was denied: the file belongs to the process's user (to root if the process is not dumpable) and only that user or a caller with CAP_DAC_OVERRIDE may write it. Run as that user or as root. Nothing was cleared.";

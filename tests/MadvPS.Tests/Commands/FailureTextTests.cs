@@ -121,4 +121,24 @@ public class FailureTextTests
         var statx = new Interop.LinuxErrorException("statx", (int)Interop.Errno.EIO, "/x");
         Assert.Equal(statx.Message, FailureText.Of(new FileCacheException(FileCacheFailure.SystemCallFailed, "/x", statx.ErrorNumber, statx) { SystemCall = "statx" }));
     }
+
+    [Fact]
+    public void SmapsDefectsAreToldWithTheirLines()
+    {
+        Assert.Equal("The entry that starts at line 3 ends before its VmFlags line: the text was cut off (line 9).",
+            FailureText.Of(new SmapsFormatException(SmapsDefect.CutOffEntry, 9, 3, "VmFlags")));
+        Assert.Equal("The text ends part way through a line: it was cut off (line 4).", FailureText.Of(new SmapsFormatException(SmapsDefect.CutOffLine, 4)));
+        Assert.Equal("The smaps entry that starts at line 3 is malformed: its Rss line appears twice (line 5).",
+            FailureText.Of(SmapsFormatException.Malformed(3, 5, SmapsDefect.FieldTwice, "Rss")));
+        Assert.Equal("The smaps entry that starts at line 1 is malformed: '12x' is not a whole number (line 2).",
+            FailureText.Of(SmapsFormatException.Malformed(1, 2, SmapsDefect.NotAWholeNumber, "12x")));
+        Assert.Equal("A line is longer than 1024 KiB, which no smaps line is: this is not smaps text (line 1).",
+            FailureText.Of(new SmapsFormatException(SmapsDefect.LineTooLong, 1)));
+
+        // Every defect has its own words, never the technical fallback.
+        foreach (SmapsDefect defect in Enum.GetValues<SmapsDefect>())
+        {
+            Assert.DoesNotContain(defect.ToString(), FailureText.Of(SmapsFormatException.Malformed(1, 1, defect, "k")));
+        }
+    }
 }
