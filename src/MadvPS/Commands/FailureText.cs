@@ -9,7 +9,7 @@ namespace MadvPS.Commands;
 /// the process or file, the /proc file, the errno, what was expected and what was found); this is
 /// the one place that turns them into sentences that say what happened and what to do.
 /// </summary>
-internal static class FailureText
+internal static partial class FailureText
 {
     /// <summary>The user's text for any failure: the core's words here, anything else's own message.</summary>
     public static string Of(Exception e) => e switch
@@ -185,6 +185,20 @@ internal static class FailureText
             _ => SystemCall(e.SystemCall ?? "a system call", errno, path),
         };
     }
+
+    public static string NoMatch(string path) =>
+        $"No file matches '{path}'. Check the path and its wildcards; use -LiteralPath for a name that contains [ ] * or ?.";
+
+    public static string NotFileSystem(string path, string provider) =>
+        $"'{path}' is a {provider} path: only files of the FileSystem provider have page cache.";
+
+    public const string EmptyPath = "An empty path names no file. Give the path of a file.";
+
+    public static string MappedFileDeleted(string path) =>
+        $"The mapping's file '{path}' has been deleted: a process still maps it, but no path leads to it any more. Its cache leaves when the last process unmaps it.";
+
+    public static string FileReplaced(string path, ulong expected, ulong found) =>
+        $"'{path}' is now inode {found}, but the object piped in named inode {expected}: the file was replaced since it was read (or is seen through an overlay). Nothing was done to it; read it again and pipe that.";
 
     private static string FileKind(int fileTypeBits) => fileTypeBits switch
     {

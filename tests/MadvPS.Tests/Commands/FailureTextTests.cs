@@ -141,4 +141,15 @@ public class FailureTextTests
             Assert.DoesNotContain(defect.ToString(), FailureText.Of(SmapsFormatException.Malformed(1, 1, defect, "k")));
         }
     }
+
+    [Fact]
+    public void TheKernelsAnswersToAdviceAreWordedWithWhatToDo()
+    {
+        Assert.Equal("Process 5 has exited.", FailureText.WholeCall(MemoryAdvice.Cold, 5, (int)Interop.Errno.ESRCH));
+        Assert.Equal($"The kernel's ptrace access check (PTRACE_MODE_READ) on process 5 failed: {FailureText.PtraceDenial(KernelInfo.Ptrace, 5)}.",
+            FailureText.WholeCall(MemoryAdvice.Cold, 5, (int)Interop.Errno.EACCES));
+        Assert.Equal("Part of the range is not mapped: the process unmapped or remapped it after it was read. Read the mappings again.",
+            FailureText.Range(MemoryAdvice.Cold, KernelError.ENOMEM));
+        Assert.Equal("Remove works only on a shared, writable mapping.", FailureText.Range(MemoryAdvice.Remove, (int)Interop.Errno.EACCES));
+    }
 }
