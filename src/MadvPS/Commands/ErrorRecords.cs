@@ -38,10 +38,15 @@ internal static class ErrorRecords
 
     /// <summary>
     /// An ErrorRecord whose exception carries the user's text (<see cref="FailureText"/>) and, as
-    /// its inner exception, the core's structured failure.
+    /// its inner exception, the core's structured failure, which the category's reason still names
+    /// (as it did when the core's exception was the record's own).
     /// </summary>
-    public static ErrorRecord Worded(Exception failure, string id, ErrorCategory category, object? target) =>
-        new(new InvalidOperationException(FailureText.Of(failure), failure), id, category, target);
+    public static ErrorRecord Worded(Exception failure, string id, ErrorCategory category, object? target)
+    {
+        var record = new ErrorRecord(new InvalidOperationException(FailureText.Of(failure), failure), id, category, target);
+        record.CategoryInfo.Reason = failure.GetType().Name;
+        return record;
+    }
 
     public static ErrorCategory CategoryOf(int errno) => KernelError.NameOf(errno) switch
     {

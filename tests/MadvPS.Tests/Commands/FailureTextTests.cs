@@ -1,4 +1,7 @@
 using System;
+using System.IO;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
 using MadvPS.Commands;
 using MadvPS.Core;
 using Xunit;
@@ -151,5 +154,27 @@ public class FailureTextTests
         Assert.Equal("Part of the range is not mapped: the process unmapped or remapped it after it was read. Read the mappings again.",
             FailureText.Range(MemoryAdvice.Cold, KernelError.ENOMEM));
         Assert.Equal("Remove works only on a shared, writable mapping.", FailureText.Range(MemoryAdvice.Remove, (int)Interop.Errno.EACCES));
+    }
+
+    [Fact]
+    [Trait("Needs", "Process")]
+    public void ACmdletsErrorCarriesTheWordsAndTheStructuredFailureBeneath()
+    {
+        // PIDs are below pid_max, so pid_max itself names no process.
+        int free = int.Parse(File.ReadAllText("/proc/sys/kernel/pid_max").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        InitialSessionState state = InitialSessionState.CreateDefault2();
+        state.ImportPSModule(typeof(GetMemoryMappingCommand).Assembly.Location);
+        using Runspace runspace = RunspaceFactory.CreateRunspace(state);
+        runspace.Open();
+        using PowerShell ps = PowerShell.Create(runspace);
+        ps.AddCommand("Get-MemoryMapping").AddParameter("Id", free).Invoke();
+
+        ErrorRecord error = Assert.Single(ps.Streams.Error);
+        Assert.Equal("ProcessNotFound,MadvPS.Commands.GetMemoryMappingCommand", error.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
+        Assert.Equal(nameof(ProcessAccessException), error.CategoryInfo.Reason);
+        Assert.Equal($"No process or thread has the ID {free}. Check it with Get-Process, or 'ps -eL' for thread IDs.", error.Exception.Message);
+        var failure = Assert.IsType<ProcessAccessException>(error.Exception.InnerException);
+        Assert.Equal((ProcessAccessFailure.NotFound, free), (failure.Failure, failure.ProcessId));
     }
 }
