@@ -160,8 +160,13 @@ public class FailureTextTests
     [Trait("Needs", "Process")]
     public void ACmdletsErrorCarriesTheWordsAndTheStructuredFailureBeneath()
     {
-        // PIDs are below pid_max, so pid_max itself names no process.
-        int free = int.Parse(File.ReadAllText("/proc/sys/kernel/pid_max").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        // A PID no task holds: below pid_max, down from the top, with no /proc entry.
+        int free = int.Parse(File.ReadAllText("/proc/sys/kernel/pid_max").Trim(), System.Globalization.CultureInfo.InvariantCulture) - 1;
+        while (Directory.Exists($"/proc/{free}"))
+        {
+            free--;
+        }
+
         InitialSessionState state = InitialSessionState.CreateDefault2();
         state.ImportPSModule(typeof(GetMemoryMappingCommand).Assembly.Location);
         using Runspace runspace = RunspaceFactory.CreateRunspace(state);
