@@ -39,7 +39,7 @@ internal static class AdviceResults
         {
             result.Status = AdviceStatus.Failed;
             result.Error = KernelError.NameOf(range.Outcome.Errno);
-            result.Reason = ErrorRecords.ExplainRange(advice, range.Outcome.Errno);
+            result.Reason = FailureText.Range(advice, range.Outcome.Errno);
         }
         else if (!range.Outcome.Sent)
         {

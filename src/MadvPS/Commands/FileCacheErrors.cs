@@ -4,7 +4,7 @@ using MadvPS.Core;
 
 namespace MadvPS.Commands;
 
-/// <summary>ErrorRecords for files: stable ids, specific categories, the input as target, text that says what to do.</summary>
+/// <summary>ErrorRecords for files: stable ids, specific categories, the input as target, the text <see cref="FailureText"/> words.</summary>
 internal static class FileCacheErrors
 {
     public static ErrorRecord For(FileCacheException e, object? target)
@@ -22,27 +22,27 @@ internal static class FileCacheErrors
             FileCacheFailure.AdviceFailed => ("FileAdviceFailed", ErrorRecords.CategoryOf(e.ErrorNumber)),
             _ => ("FileCacheReadFailed", ErrorRecords.CategoryOf(e.ErrorNumber)),
         };
-        return new ErrorRecord(e, id, category, target ?? e.Path);
+        return ErrorRecords.Worded(e, id, category, target ?? e.Path);
     }
 
     public static ErrorRecord NoMatch(string path) => new(
-        new ItemNotFoundException($"No file matches '{path}'. Check the path and its wildcards; use -LiteralPath for a name that contains [ ] * or ?."),
+        new ItemNotFoundException(FailureText.NoMatch(path)),
         "FileNotFound", ErrorCategory.ObjectNotFound, path);
 
     public static ErrorRecord NotFileSystem(string path, string provider) => new(
-        new ArgumentException($"'{path}' is a {provider} path: only files of the FileSystem provider have page cache."),
+        new ArgumentException(FailureText.NotFileSystem(path, provider)),
         "NotAFileSystemPath", ErrorCategory.InvalidArgument, path);
 
     public static ErrorRecord EmptyPath(object? target) => new(
-        new ArgumentException("An empty path names no file. Give the path of a file."),
+        new ArgumentException(FailureText.EmptyPath),
         "PathEmpty", ErrorCategory.InvalidArgument, target);
 
     public static ErrorRecord MappedFileDeleted(string path, object? target) => new(
-        new ItemNotFoundException($"The mapping's file '{path}' has been deleted: a process still maps it, but no path leads to it any more. Its cache leaves when the last process unmaps it."),
+        new ItemNotFoundException(FailureText.MappedFileDeleted(path)),
         "MappedFileDeleted", ErrorCategory.ObjectNotFound, target ?? path);
 
     public static ErrorRecord FileReplaced(string path, ulong expected, ulong found, object? target) => new(
-        new InvalidOperationException($"'{path}' is now inode {found}, but the object piped in named inode {expected}: the file was replaced since it was read (or is seen through an overlay). Nothing was done to it; read it again and pipe that."),
+        new InvalidOperationException(FailureText.FileReplaced(path, expected, found)),
         "FileReplaced", ErrorCategory.InvalidData, target ?? path);
 
     public static ErrorRecord DirectoryUnreadable(string directory, Exception e) => new(

@@ -87,7 +87,7 @@ public sealed class GetFileCacheCommand : PSCmdlet
         }
         catch (FileCacheException e) when (!isExplicit && e.Failure is FileCacheFailure.IsDirectory or FileCacheFailure.NotRegularFile)
         {
-            WriteVerbose($"Passing over '{path}', which a wildcard matched: {e.Message}");
+            WriteVerbose($"Passing over '{path}', which a wildcard matched: {FailureText.Of(e)}");
             return;
         }
         catch (FileCacheException e)

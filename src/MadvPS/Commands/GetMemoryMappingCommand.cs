@@ -91,7 +91,7 @@ public sealed class GetMemoryMappingCommand : ProcessCommandBase, IDisposable
                 WriteVerbose($"Process {e.ProcessId} exited before its mappings were read.");
                 break;
             case ReadFailure { Error: ProcessAccessException { Failure: ProcessAccessFailure.Zombie } e } failure when failure.FoundByName:
-                WriteVerbose(e.Message);
+                WriteVerbose(FailureText.Of(e));
                 break;
             case ReadFailure { Error: ProcessAccessException e } failure:
                 WriteError(ErrorRecords.ForProcess(e, failure.Target));

@@ -285,7 +285,7 @@ public sealed class GetMemoryPageCommand : PSCmdlet, IDisposable
         }
         catch (PageRangeException e)
         {
-            WriteError(new ErrorRecord(e, "PageRangeInvalid", ErrorCategory.InvalidArgument, id));
+            WriteError(ErrorRecords.ForPageRange(e, id));
             return true;
         }
         catch (Exception e) when (KernelError.TryGet(e, out int errno))

@@ -87,7 +87,7 @@ public sealed class InvokeFileAdviceCommand : PSCmdlet
         }
         catch (FileCacheException e) when (!target.Explicit && e.Failure is FileCacheFailure.IsDirectory or FileCacheFailure.NotRegularFile)
         {
-            WriteVerbose($"Passing over '{target.Path}', which a wildcard matched: {e.Message}");
+            WriteVerbose($"Passing over '{target.Path}', which a wildcard matched: {FailureText.Of(e)}");
             return;
         }
         catch (FileCacheException e)
@@ -114,7 +114,7 @@ public sealed class InvokeFileAdviceCommand : PSCmdlet
                 catch (FileCacheException e) when (e.Failure == FileCacheFailure.PageCacheHidden)
                 {
                     // Advising needs only the read access the open proved; measuring needs more.
-                    WriteWarning($"'{file.Path}': the advice is given, but its effect is not measured. {e.Message}");
+                    WriteWarning($"'{file.Path}': the advice is given, but its effect is not measured. {FailureText.Of(e)}");
                     before = FileAdvisor.NotVisible;
                 }
 

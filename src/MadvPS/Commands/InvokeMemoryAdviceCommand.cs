@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Management.Automation;
 using MadvPS.Core;
 
@@ -198,9 +199,14 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
         if (batch.PidNamespace is ulong there && there != 0 && here != 0 && there != here
             && (batch.BootId is null || string.Equals(batch.BootId, ProcessIdentity.CurrentBootId, StringComparison.OrdinalIgnoreCase)))
         {
-            WriteError(ErrorRecords.ForProcess(new ProcessAccessException(ProcessAccessFailure.OtherPidNamespace, batch.ProcessId,
-                $"The object for process {batch.ProcessId} was read in another PID namespace (pid:[{there}]); this session is in pid:[{here}], where PID {batch.ProcessId} names another process or none. Nothing was advised: advise it from inside that namespace (nsenter --target <its PID here> --pid --mount pwsh), or read the mappings again here."),
-                batch.ProcessId));
+            var failure = new ProcessAccessException(ProcessAccessFailure.OtherPidNamespace, batch.ProcessId)
+            {
+                Activity = ProcessActivity.Advising,
+                Mismatch = IdentityCheck.PidNamespace,
+                Expected = there.ToString(CultureInfo.InvariantCulture),
+                Found = here.ToString(CultureInfo.InvariantCulture),
+            };
+            WriteError(ErrorRecords.ForProcess(failure, batch.ProcessId));
             return;
         }
 
@@ -261,8 +267,13 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
             ProcessLookup.RequireAddressSpace(opened.Stat, ProcessNames.Resolve(processId, opened.Stat.Command));
             if (batch.ExecutableId is string expected && ExecutableIdentity.Read(processId) is { Length: > 0 } now && now != expected)
             {
-                throw new ProcessAccessException(ProcessAccessFailure.IdentityChanged, processId,
-                    $"Process {processId} has run another program (exec) since its mappings were read: it runs {now}, it ran {expected}. Nothing was advised; read its mappings again.");
+                throw new ProcessAccessException(ProcessAccessFailure.IdentityChanged, processId)
+                {
+                    Activity = ProcessActivity.Advising,
+                    Mismatch = IdentityCheck.Executable,
+                    Expected = expected,
+                    Found = now,
+                };
             }
         }
         catch (ProcessAccessException e)

@@ -231,7 +231,7 @@ public sealed class InvokeMemoryReclaimCommand : ProcessCommandBase, IReclaimObs
             ProcessAdviceException e => ErrorRecords.ForWholeCall(e, Advice, target.ProcessId, blame),
             SmapsFormatException e => ErrorRecords.ForFormat(e, target.ProcessId),
             _ => new ErrorRecord(
-                new InvalidOperationException($"Reclaiming process {target.ProcessId} ({target.Name}) failed: {error.Message} Nothing more is advised for it.", error),
+                new InvalidOperationException($"Reclaiming process {target.ProcessId} ({target.Name}) failed: {FailureText.Of(error)} Nothing more is advised for it.", error),
                 "ReclaimFailed", ErrorCategory.ReadError, blame),
         });
     }
@@ -279,16 +279,16 @@ public sealed class InvokeMemoryReclaimCommand : ProcessCommandBase, IReclaimObs
         catch (NoAddressSpaceException e)
         {
             // As Get-MemoryMapping -Rollup and Measure-MemoryAccess give nothing for a kernel thread.
-            WriteVerbose(e.Message);
+            WriteVerbose(FailureText.Of(e));
         }
         catch (ClearRefsDeniedException e)
         {
-            WriteError(new ErrorRecord(e, "ClearRefsAccessDenied", ErrorCategory.PermissionDenied, target));
+            WriteError(ErrorRecords.ForClearRefs(e, target));
         }
         catch (Exception e) when (KernelError.TryGet(e, out int errno))
         {
             WriteError(new ErrorRecord(
-                new InvalidOperationException($"Process {id} cannot be reclaimed: {e.Message}", e),
+                new InvalidOperationException($"Process {id} cannot be reclaimed: {FailureText.Of(e)}", e),
                 "ReclaimFailed", ErrorRecords.CategoryOf(errno), target));
         }
 

@@ -204,10 +204,10 @@ public sealed class MeasureMemoryAccessCommand : ProcessCommandBase, IAccessObse
             ProcessAccessException e => ErrorRecords.ForProcess(e, TargetOf(process.ProcessId)),
             SmapsFormatException e => ErrorRecords.ForFormat(e, process.ProcessId),
             _ when KernelError.TryGet(error, out int errno) => new ErrorRecord(
-                new InvalidOperationException($"Measuring process {process.ProcessId} ({process.Name}) failed: {error.Message} Nothing is written for it.", error),
+                new InvalidOperationException($"Measuring process {process.ProcessId} ({process.Name}) failed: {FailureText.Of(error)} Nothing is written for it.", error),
                 "MeasurementFailed", ErrorRecords.CategoryOf(errno), TargetOf(process.ProcessId)),
             _ => new ErrorRecord(
-                new InvalidOperationException($"Measuring process {process.ProcessId} ({process.Name}) failed: {error.Message} Nothing is written for it.", error),
+                new InvalidOperationException($"Measuring process {process.ProcessId} ({process.Name}) failed: {FailureText.Of(error)} Nothing is written for it.", error),
                 "MeasurementFailed", ErrorCategory.ReadError, TargetOf(process.ProcessId)),
         };
         WriteError(record);
@@ -235,12 +235,12 @@ public sealed class MeasureMemoryAccessCommand : ProcessCommandBase, IAccessObse
         }
         catch (ClearRefsDeniedException e)
         {
-            WriteError(new ErrorRecord(e, "ClearRefsAccessDenied", ErrorCategory.PermissionDenied, target));
+            WriteError(ErrorRecords.ForClearRefs(e, target));
         }
         catch (Exception e) when (KernelError.TryGet(e, out int errno))
         {
             WriteError(new ErrorRecord(
-                new InvalidOperationException($"Process {id} cannot be measured: {e.Message}", e),
+                new InvalidOperationException($"Process {id} cannot be measured: {FailureText.Of(e)}", e),
                 "MeasurementFailed", ErrorRecords.CategoryOf(errno), target));
         }
 

@@ -124,7 +124,7 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
                         failures[range.Outcome.Errno] = failures.TryGetValue(range.Outcome.Errno, out var f)
                             ? (f.Count + 1, f.Bytes + range.Length, f.First)
                             : (1, range.Length, range);
-                        WriteVerbose($"Failed {range.Start:x}-{range.Start + (ulong)range.Length:x} {range.Path}: {KernelError.NameOf(range.Outcome.Errno)}, {ErrorRecords.ExplainRange(_advice, range.Outcome.Errno)}");
+                        WriteVerbose($"Failed {range.Start:x}-{range.Start + (ulong)range.Length:x} {range.Path}: {KernelError.NameOf(range.Outcome.Errno)}, {FailureText.Range(_advice, range.Outcome.Errno)}");
                     }
                 }
 
@@ -137,7 +137,7 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
                 {
                     string errName = KernelError.NameOf(errno);
                     string message =
-                        $"{_advice} failed for {count} range(s) of process {processId} ({run.ProcessName}), {Display.Bytes(bytes)}, with {errName}: {ErrorRecords.ExplainRange(_advice, errno)} " +
+                        $"{_advice} failed for {count} range(s) of process {processId} ({run.ProcessName}), {Display.Bytes(bytes)}, with {errName}: {FailureText.Range(_advice, errno)} " +
                         $"The first: {first.Start:x}-{first.Start + (ulong)first.Length:x} {first.Path}. The other ranges were advised (see RangesFailed and BytesAdvised); -Verbose lists each.";
                     if (errno == KernelError.ENOMEM && _advice != MemoryAdvice.Collapse)
                     {
@@ -163,7 +163,7 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
         }
         catch (ProcessAccessException e) when (foundByName && e.Failure is ProcessAccessFailure.KernelThread or ProcessAccessFailure.Zombie)
         {
-            WriteVerbose(e.Message);
+            WriteVerbose(FailureText.Of(e));
         }
         catch (ProcessAccessException e)
         {
@@ -181,7 +181,7 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
         {
             // A freeze or resume refused: this process only, and the next one is advised.
             WriteError(new ErrorRecord(
-                new InvalidOperationException($"Advising process {processId} failed: {e.Message} Nothing more was sent to it.", e),
+                new InvalidOperationException($"Advising process {processId} failed: {FailureText.Of(e)} Nothing more was sent to it.", e),
                 "ProcessAdviceFailed", ErrorRecords.CategoryOf(errno), target));
         }
     }

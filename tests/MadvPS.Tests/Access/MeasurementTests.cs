@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Threading;
+using MadvPS.Commands;
 using MadvPS.Core;
 using Xunit;
 
@@ -156,7 +157,9 @@ public class MeasurementTests
 
         var exited = Assert.Throws<ProcessAccessException>(() => measured.Clear());
         Assert.Equal(ProcessAccessFailure.Exited, exited.Failure);
-        Assert.Contains("after 1 complete window", exited.Message);
+        Assert.Equal(ProcessActivity.Measuring, exited.Activity);
+        Assert.Equal(1, exited.WindowCount);
+        Assert.Contains("exited during the measurement, after 1 complete window", FailureText.Of(exited));
         exited = Assert.Throws<ProcessAccessException>(() => measured.Sample());
         Assert.Equal(ProcessAccessFailure.Exited, exited.Failure);
         Assert.Equal(1, measured.Tracker.WindowCount);

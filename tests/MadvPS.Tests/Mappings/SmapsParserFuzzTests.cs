@@ -6,6 +6,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using CsCheck;
+using MadvPS.Commands;
 using MadvPS.Core;
 using Xunit;
 
@@ -49,6 +50,8 @@ public class SmapsParserFuzzTests
     };
 
     private const long MaxKb = long.MaxValue / 1024;
+
+    private static readonly SmapsDefect[] s_cutOff = { SmapsDefect.CutOffLine, SmapsDefect.CutOffEntry };
 
     // ---- The model: one smaps entry as the kernel writes it -------------------------------------
 
@@ -222,7 +225,8 @@ public class SmapsParserFuzzTests
                 else
                 {
                     Assert.NotNull(error);
-                    Assert.Contains("cut off", error!.Message);
+                    Assert.Contains(error!.Defect, s_cutOff);
+                    Assert.Contains("cut off", FailureText.Of(error));
                     // One error: the parser hands out nothing more, and throws no second time.
                     Assert.False(parser.TryReadEntry(out _));
                 }
@@ -265,7 +269,8 @@ public class SmapsParserFuzzTests
                 else
                 {
                     var error = Assert.Throws<SmapsFormatException>(() => parser.TryReadEntry(out _));
-                    Assert.Contains("cut off", error.Message);
+                    Assert.Contains(error.Defect, s_cutOff);
+                    Assert.Contains("cut off", FailureText.Of(error));
                     Assert.False(parser.TryReadEntry(out _));
                 }
             }
@@ -390,7 +395,8 @@ public class SmapsParserFuzzTests
         var endless = new EndlessStream((byte)'a', limit: 64L << 20);
         var parser = new SmapsParser(endless);
         var error = Assert.Throws<SmapsFormatException>(() => parser.TryReadEntry(out _));
-        Assert.Contains("longer than", error.Message);
+        Assert.Equal(SmapsDefect.LineTooLong, error.Defect);
+        Assert.Contains("A line is longer than 1024 KiB", FailureText.Of(error));
         Assert.True(endless.Served <= 4L << 20, $"{endless.Served} bytes were read before the parser gave up.");
     }
 
@@ -568,7 +574,8 @@ public class SmapsParserFuzzTests
         catch (SmapsFormatException e)
         {
             error = e;
-            Assert.False(string.IsNullOrWhiteSpace(e.Message));
+            Assert.True(Enum.IsDefined(e.Defect));
+            Assert.EndsWith($"(line {e.LineNumber}).", FailureText.Of(e));
         }
 
         return all;

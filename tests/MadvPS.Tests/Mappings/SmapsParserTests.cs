@@ -224,17 +224,18 @@ public class SmapsParserTests
     }
 
     [Theory]
-    [InlineData("zzzz-1000 rw-p 0 00:00 0\n")]
-    [InlineData("2000-1000 rw-p 00000000 00:00 0 \nVmFlags: \n")]
-    [InlineData("1000-2000 rw 00000000 00:00 0 \nVmFlags: \n")]
-    [InlineData("1000-2000 rw-p 00000000 00:00 0 \nRss: lots kB\nVmFlags: \n")]
-    [InlineData("1000-2000 rw-p 00000000 00:00 0 \nRss: 4 MB\nVmFlags: \n")]
-    [InlineData("1000-2000 rw-p 00000000 00:00 0 \nRss: 99999999999999999999 kB\nVmFlags: \n")]
-    [InlineData("Rss: 4 kB\n")]
-    [InlineData("1000-2000 rw-p 00000000 00:00 0 \nno colon here\nVmFlags: \n")]
-    public void MalformedTextIsAFormatError(string text)
+    [InlineData("zzzz-1000 rw-p 0 00:00 0\n", nameof(SmapsDefect.FieldBeforeHeader), 1, null)]
+    [InlineData("2000-1000 rw-p 00000000 00:00 0 \nVmFlags: \n", nameof(SmapsDefect.EndBeforeStart), 1, null)]
+    [InlineData("1000-2000 rw 00000000 00:00 0 \nVmFlags: \n", nameof(SmapsDefect.PermissionsNotFourCharacters), 1, null)]
+    [InlineData("1000-2000 rw-p 00000000 00:00 0 \nRss: lots kB\nVmFlags: \n", nameof(SmapsDefect.NotAWholeNumber), 2, "lots")]
+    [InlineData("1000-2000 rw-p 00000000 00:00 0 \nRss: 4 MB\nVmFlags: \n", nameof(SmapsDefect.NotInKilobytes), 2, "Rss")]
+    [InlineData("1000-2000 rw-p 00000000 00:00 0 \nRss: 99999999999999999999 kB\nVmFlags: \n", nameof(SmapsDefect.NotAWholeNumber), 2, "99999999999999999999")]
+    [InlineData("Rss: 4 kB\n", nameof(SmapsDefect.FieldBeforeHeader), 1, null)]
+    [InlineData("1000-2000 rw-p 00000000 00:00 0 \nno colon here\nVmFlags: \n", nameof(SmapsDefect.NoKey), 2, null)]
+    public void MalformedTextIsAFormatError(string text, string defect, long line, string? key)
     {
-        Assert.Throws<SmapsFormatException>(() => SmapsText.Parse(text));
+        var e = Assert.Throws<SmapsFormatException>(() => SmapsText.Parse(text));
+        Assert.Equal((Enum.Parse<SmapsDefect>(defect), line, key), (e.Defect, e.LineNumber, e.Key));
     }
 
     [Fact]

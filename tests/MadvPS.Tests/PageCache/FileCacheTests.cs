@@ -142,7 +142,8 @@ public sealed class FileCacheTests : IDisposable
         Assert.Equal(0, mkfifo(fifo, 0x1A4));
         FileCacheException e = Assert.Throws<FileCacheException>(() => CachedFile.Open(fifo));
         Assert.Equal(FileCacheFailure.NotRegularFile, e.Failure);
-        Assert.Contains("a FIFO", e.Message);
+        Assert.Equal(FileType.Fifo, e.FileTypeBits);
+        Assert.Contains($"'{fifo}' is a FIFO, not a regular file", FailureText.Of(e));
     }
 
     [Fact]

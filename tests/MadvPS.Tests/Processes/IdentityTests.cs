@@ -1,4 +1,6 @@
 using System;
+using System.IO;
+using MadvPS.Commands;
 using MadvPS.Core;
 using Xunit;
 
@@ -14,9 +16,14 @@ public class IdentityTests
         const string other = "5b0c2e9a-0000-4000-8000-000000000001";
         var e = Assert.Throws<ProcessAccessException>(() => ProcessHandle.Open(Environment.ProcessId, null, other, "web1"));
         Assert.Equal(ProcessAccessFailure.IdentityChanged, e.Failure);
-        Assert.Contains($"read on web1 in boot {other}", e.Message);
-        Assert.Contains(ProcessIdentity.CurrentBootId, e.Message);
-        Assert.Contains("Nothing was advised", e.Message);
+        Assert.Equal(IdentityCheck.BootId, e.Mismatch);
+        Assert.Equal(other, e.Expected);
+        Assert.Equal(File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim(), e.Found);
+        Assert.Equal("web1", e.ReadOn);
+        string text = FailureText.Of(e);
+        Assert.Contains($"read on web1 in boot {other}", text);
+        Assert.Contains(e.Found!, text);
+        Assert.Contains("Nothing was advised", text);
     }
 
     [Fact]
@@ -24,7 +31,9 @@ public class IdentityTests
     {
         var e = Assert.Throws<ProcessAccessException>(() => ProcessHandle.Open(Environment.ProcessId, null, "", null));
         Assert.Equal(ProcessAccessFailure.IdentityChanged, e.Failure);
-        Assert.Contains("empty BootId", e.Message);
+        Assert.Equal(IdentityCheck.BootId, e.Mismatch);
+        Assert.Equal("", e.Expected);
+        Assert.Contains("empty BootId", FailureText.Of(e));
     }
 
     [Fact]

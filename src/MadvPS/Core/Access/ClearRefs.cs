@@ -50,12 +50,11 @@ internal static class ClearRefs
         }
         catch (LinuxErrorException e) when (e.Errno is Errno.EACCES or Errno.EPERM)
         {
-            throw new ClearRefsDeniedException(directory.ProcessId,
-                $"Writing /proc/{directory.ProcessId}/clear_refs of process {directory.ProcessId} ({processName}) was denied: the file belongs to the process's user (to root if the process is not dumpable) and only that user or a caller with CAP_DAC_OVERRIDE may write it. Run as that user or as root. Nothing was cleared.", e);
+            throw new ClearRefsDeniedException(directory.ProcessId, processName, e);
         }
         catch (LinuxErrorException e) when (e.Errno is Errno.ESRCH or Errno.ENOENT)
         {
-            throw new ProcessAccessException(ProcessAccessFailure.Exited, directory.ProcessId, $"Process {directory.ProcessId} ({processName}) has exited.", e);
+            throw new ProcessAccessException(ProcessAccessFailure.Exited, directory.ProcessId, e) { ProcessName = processName };
         }
     }
 
@@ -67,14 +66,16 @@ internal static class ClearRefs
     }
 }
 
-/// <summary>The caller may not write /proc/PID/clear_refs of the process.</summary>
+/// <summary>The caller may not write /proc/PID/clear_refs of the process (Commands/FailureText.cs words it).</summary>
 internal sealed class ClearRefsDeniedException : Exception
 {
-    public ClearRefsDeniedException(int processId, string message, Exception? inner = null)
-        : base(message, inner)
+    public ClearRefsDeniedException(int processId, string processName, Exception? inner = null)
+        : base($"Writing /proc/{processId}/clear_refs of process {processId} ({processName}) was denied.", inner)
     {
         ProcessId = processId;
+        ProcessName = processName;
     }
 
     public int ProcessId { get; }
+    public string ProcessName { get; }
 }

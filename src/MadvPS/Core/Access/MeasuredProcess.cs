@@ -61,8 +61,13 @@ internal sealed class MeasuredProcess : IDisposable
             }
             catch (LinuxErrorException e) when (e.Errno is Errno.EACCES or Errno.EPERM)
             {
-                throw new ProcessAccessException(ProcessAccessFailure.PermissionDenied, processId,
-                    $"Access to /proc/{processId}/smaps of process {processId} ({name}) was denied: {KernelInfo.PtraceDenial(processId)}. Nothing was cleared.", e);
+                throw new ProcessAccessException(ProcessAccessFailure.PermissionDenied, processId, e)
+                {
+                    Activity = ProcessActivity.Measuring,
+                    ProcessName = name,
+                    File = "smaps",
+                    Ptrace = KernelInfo.Ptrace,
+                };
             }
             catch (LinuxErrorException e) when (e.Errno is Errno.ESRCH or Errno.ENOENT)
             {
@@ -157,8 +162,7 @@ internal sealed class MeasuredProcess : IDisposable
     }
 
     private ProcessAccessException Exited(Exception? inner) =>
-        new(ProcessAccessFailure.Exited, ProcessId,
-            $"Process {ProcessId} ({Name}) exited during the measurement, after {Tracker.WindowCount} complete window(s). Nothing is written for it: its mappings are gone.", inner);
+        new(ProcessAccessFailure.Exited, ProcessId, inner) { Activity = ProcessActivity.Measuring, ProcessName = Name, WindowCount = Tracker.WindowCount };
 
     public void Dispose()
     {

@@ -26,7 +26,7 @@ internal readonly record struct AdviceCall(int Ranges, long BytesRequested, long
 /// </summary>
 internal sealed class ProcessAdviceException : Exception
 {
-    public ProcessAdviceException(int errno, string message) : base(message)
+    public ProcessAdviceException(int errno) : base($"process_madvise refused the call as a whole: {KernelError.NameOf(errno)}.")
     {
         Errno = errno;
     }
@@ -196,17 +196,17 @@ internal sealed class AdviceBatcher
         switch ((Errno)errno)
         {
             case Errno.ESRCH:
-                throw new ProcessAdviceException(errno, "The process has exited.");
+                throw new ProcessAdviceException(errno);
             case Errno.EBADF:
-                throw new ProcessAdviceException(errno, "The process's pidfd is no longer valid.");
+                throw new ProcessAdviceException(errno);
             case Errno.ENOSYS:
-                throw new ProcessAdviceException(errno, "This kernel has no process_madvise (Linux 5.10 or later, CONFIG_ADVISE_SYSCALLS).");
+                throw new ProcessAdviceException(errno);
             case Errno.EINVAL or Errno.EPERM or Errno.EACCES when !_callChecked && _probe is not null:
                 _callChecked = true;
                 int probeErrno = _probe();
                 if (probeErrno != 0)
                 {
-                    throw new ProcessAdviceException(probeErrno, "The kernel refused the call as a whole.");
+                    throw new ProcessAdviceException(probeErrno);
                 }
 
                 break;

@@ -15,7 +15,7 @@ internal sealed class LineReader
     // The longest line the kernel writes is a header with a PATH_MAX name whose every byte is an
     // escaped newline (\012): about 16 KiB. A longer line is not smaps text; without a cap the
     // buffer would grow until memory ran out.
-    private const int MaxLineLength = 1024 * 1024;
+    internal const int MaxLineLength = 1024 * 1024;
 
     private readonly Stream _stream;
     private byte[] _buffer = new byte[InitialBufferSize];
@@ -94,7 +94,7 @@ internal sealed class LineReader
         {
             if (_buffer.Length >= MaxLineLength)
             {
-                throw new SmapsFormatException($"A line is longer than {MaxLineLength / 1024} KiB, which no smaps line is: this is not smaps text", LineNumber + 1);
+                throw new SmapsFormatException(SmapsDefect.LineTooLong, LineNumber + 1);
             }
 
             Array.Resize(ref _buffer, _buffer.Length * 2);

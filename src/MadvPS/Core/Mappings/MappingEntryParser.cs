@@ -57,7 +57,7 @@ internal abstract class MappingEntryParser
         ParseHeader(line);
     }
 
-    protected SmapsFormatException Malformed(string what) => SmapsFormatException.Malformed(EntryLine, Lines.LineNumber, what);
+    protected SmapsFormatException Malformed(SmapsDefect defect, string? key = null) => SmapsFormatException.Malformed(EntryLine, Lines.LineNumber, defect, key);
 
     // start-end perms offset MM:mm inode [padding name]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -69,12 +69,12 @@ internal abstract class MappingEntryParser
         entry.End = ReadHex(line, ref position, (byte)' ');
         if (entry.End < entry.Start)
         {
-            throw Malformed("its end address lies before its start");
+            throw Malformed(SmapsDefect.EndBeforeStart);
         }
 
         if (position + 5 > line.Length || line[position + 4] != (byte)' ')
         {
-            throw Malformed("its permissions are not four characters");
+            throw Malformed(SmapsDefect.PermissionsNotFourCharacters);
         }
 
         entry.Permissions = ParsePermissions(line.Slice(position, 4));
@@ -87,7 +87,7 @@ internal abstract class MappingEntryParser
         {
             // MAJOR() has 12 bits and MINOR() 20 (include/linux/kdev_t.h, MINORBITS): the pair
             // keys the device cache exactly, so two devices never share one string.
-            throw Malformed("its device is not a kernel major:minor");
+            throw Malformed(SmapsDefect.DeviceNotMajorMinor);
         }
 
         entry.Device = DeviceString(line.Slice(deviceStart, position - deviceStart - 1), major, minor);
@@ -215,7 +215,7 @@ internal abstract class MappingEntryParser
             || !Utf8Parser.TryParse(line.Slice(position, end), out ulong value, out int consumed, 'x')
             || consumed != end)
         {
-            throw Malformed("its header is not 'start-end perms offset major:minor inode name'");
+            throw Malformed(SmapsDefect.HeaderNotInGrammar);
         }
 
         position += end + 1;
@@ -242,7 +242,7 @@ internal abstract class MappingEntryParser
             || !Utf8Parser.TryParse(digits, out ulong value, out int consumed)
             || consumed != digits.Length)
         {
-            throw Malformed($"'{Encoding.ASCII.GetString(digits)}' is not a whole number");
+            throw Malformed(SmapsDefect.NotAWholeNumber, Encoding.ASCII.GetString(digits));
         }
 
         return value;

@@ -27,7 +27,7 @@ internal sealed class MapsParser : MappingEntryParser
 
             if (!terminated)
             {
-                throw new SmapsFormatException("The text ends part way through a line: it was cut off", Lines.LineNumber);
+                throw new SmapsFormatException(SmapsDefect.CutOffLine, Lines.LineNumber);
             }
 
             if (line.Length == 0)
@@ -37,7 +37,7 @@ internal sealed class MapsParser : MappingEntryParser
 
             if (!IsHeader(line))
             {
-                throw new SmapsFormatException("A maps line does not start with an address range", Lines.LineNumber);
+                throw new SmapsFormatException(SmapsDefect.NotAnAddressRange, Lines.LineNumber);
             }
 
             StartEntry(line);

@@ -52,8 +52,7 @@ internal sealed class SmapsParser : MappingEntryParser
                     _entryOpen = false;
                     if (!EntryIsWhole)
                     {
-                        throw new SmapsFormatException(
-                            $"The entry that starts at line {EntryLine} ends before its {(_expectVmFlags ? "VmFlags" : "Locked")} line: the text was cut off", Lines.LineNumber);
+                        throw new SmapsFormatException(SmapsDefect.CutOffEntry, Lines.LineNumber, EntryLine, _expectVmFlags ? "VmFlags" : "Locked");
                     }
 
                     return true;
@@ -74,7 +73,7 @@ internal sealed class SmapsParser : MappingEntryParser
                 }
 
                 _entryOpen = false;
-                throw new SmapsFormatException("The text ends part way through a line: it was cut off", Lines.LineNumber);
+                throw new SmapsFormatException(SmapsDefect.CutOffLine, Lines.LineNumber);
             }
 
             if (line.Length == 0)
@@ -87,8 +86,7 @@ internal sealed class SmapsParser : MappingEntryParser
                 bool hadEntry = _entryOpen;
                 if (hadEntry && _expectVmFlags && !Entry.HasVmFlags)
                 {
-                    throw new SmapsFormatException(
-                        $"The entry that starts at line {EntryLine} has no VmFlags line before the next entry", Lines.LineNumber);
+                    throw new SmapsFormatException(SmapsDefect.NoVmFlagsBeforeNextEntry, Lines.LineNumber, EntryLine);
                 }
 
                 if (hadEntry)
@@ -107,7 +105,7 @@ internal sealed class SmapsParser : MappingEntryParser
 
             if (!_entryOpen)
             {
-                throw new SmapsFormatException("A field appears before any mapping header", Lines.LineNumber);
+                throw new SmapsFormatException(SmapsDefect.FieldBeforeHeader, Lines.LineNumber);
             }
 
             if (_expectVmFlags && Entry.HasVmFlags)
@@ -115,7 +113,7 @@ internal sealed class SmapsParser : MappingEntryParser
                 // VmFlags is the last line of an smaps entry (show_smap): an entry is handed out
                 // only at the next header or the end, so a line spliced in after it fails the
                 // entry instead of ending it with another entry's VmFlags.
-                throw Malformed("a line follows its VmFlags line");
+                throw Malformed(SmapsDefect.LineAfterVmFlags);
             }
 
             ParseField(line);
@@ -133,7 +131,7 @@ internal sealed class SmapsParser : MappingEntryParser
     {
         if ((_seenKeys & key) != 0)
         {
-            throw Malformed($"its {Encoding.ASCII.GetString(name)} line appears twice");
+            throw Malformed(SmapsDefect.FieldTwice, Encoding.ASCII.GetString(name));
         }
 
         _seenKeys |= key;
@@ -150,7 +148,7 @@ internal sealed class SmapsParser : MappingEntryParser
         int colon = line.IndexOf((byte)':');
         if (colon <= 0)
         {
-            throw Malformed("a field line has no 'Key:'");
+            throw Malformed(SmapsDefect.NoKey);
         }
 
         ReadOnlySpan<byte> key = line.Slice(0, colon);
@@ -161,7 +159,7 @@ internal sealed class SmapsParser : MappingEntryParser
             if (!Seen(SmapsField.Size))
             {
                 // Size is the first key of every smaps entry (show_smap).
-                throw Malformed("it has no Size line before its VmFlags");
+                throw Malformed(SmapsDefect.NoSizeBeforeVmFlags);
             }
 
             ParseVmFlags(value);
@@ -180,7 +178,7 @@ internal sealed class SmapsParser : MappingEntryParser
         {
             MarkSeen(ProtectionKeyKey, key);
             ulong protectionKey = ParseUnsigned(value.TrimEnd((byte)' '));
-            Entry.ProtectionKey = protectionKey <= int.MaxValue ? (int)protectionKey : throw Malformed("the ProtectionKey is too large");
+            Entry.ProtectionKey = protectionKey <= int.MaxValue ? (int)protectionKey : throw Malformed(SmapsDefect.ProtectionKeyTooLarge);
             return;
         }
 
@@ -189,13 +187,13 @@ internal sealed class SmapsParser : MappingEntryParser
             MarkSeen(1UL << (int)field, key);
             if (!value.EndsWith(" kB"u8))
             {
-                throw Malformed($"the {Encoding.ASCII.GetString(key)} value is not in kB");
+                throw Malformed(SmapsDefect.NotInKilobytes, Encoding.ASCII.GetString(key));
             }
 
             ulong kilobytes = ParseUnsigned(value.Slice(0, value.Length - 3).TrimEnd((byte)' '));
             if (kilobytes > long.MaxValue / 1024)
             {
-                throw Malformed($"the {Encoding.ASCII.GetString(key)} value is too large");
+                throw Malformed(SmapsDefect.ValueTooLarge, Encoding.ASCII.GetString(key));
             }
 
             Entry.Sizes[(int)field] = (long)kilobytes * 1024;

@@ -74,7 +74,7 @@ internal sealed class CachedFile : IDisposable
         }
         catch (PlatformNotSupportedException e)
         {
-            throw new FileCacheException(FileCacheFailure.PlatformNotSupported, path, e.Message, 0, e);
+            throw new FileCacheException(FileCacheFailure.PlatformNotSupported, path, 0, e);
         }
 
         try
@@ -104,10 +104,7 @@ internal sealed class CachedFile : IDisposable
 
     public void Dispose() => Handle.Dispose();
 
-    internal static FileCacheException Hugetlbfs(string path) => new(
-        FileCacheFailure.Hugetlbfs, path,
-        $"'{path}' is on hugetlbfs: its memory is huge pages, not page cache, so there is nothing to measure or advise (cachestat answers EOPNOTSUPP). Look at it with Get-MemoryMapping (SharedHugetlb, PrivateHugetlb) or /sys/kernel/mm/hugepages.",
-        (int)Errno.EOPNOTSUPP);
+    internal static FileCacheException Hugetlbfs(string path) => new(FileCacheFailure.Hugetlbfs, path, (int)Errno.EOPNOTSUPP);
 
     private static void RefuseUnlessRegular(ushort mode, string path)
     {
@@ -116,28 +113,16 @@ internal sealed class CachedFile : IDisposable
             case FileType.Regular:
                 return;
             case FileType.Directory:
-                throw new FileCacheException(FileCacheFailure.IsDirectory, path,
-                    $"'{path}' is a directory, not a file. For the files under it, pipe Get-ChildItem -File -Recurse to the command (Get-FileCache also takes -Recurse).", (int)Errno.EISDIR);
+                throw new FileCacheException(FileCacheFailure.IsDirectory, path, (int)Errno.EISDIR);
             default:
-                string kind = (mode & FileType.Mask) switch
-                {
-                    FileType.CharacterDevice => "a character device",
-                    FileType.BlockDevice => "a block device",
-                    FileType.Fifo => "a FIFO",
-                    FileType.Socket => "a socket",
-                    _ => "not a regular file",
-                };
-                throw new FileCacheException(FileCacheFailure.NotRegularFile, path,
-                    $"'{path}' is {kind}, not a regular file: only regular files have page cache to measure or advise. It was not opened.");
+                throw new FileCacheException(FileCacheFailure.NotRegularFile, path) { FileTypeBits = mode & FileType.Mask };
         }
     }
 
     private static FileCacheException FromErrno(LinuxErrorException e, string path) => e.Errno switch
     {
-        Errno.ENOENT or Errno.ENOTDIR => new FileCacheException(FileCacheFailure.NotFound, path,
-            $"'{path}' does not exist. Check the path; a file a process maps may have been deleted or replaced since.", e.ErrorNumber, e),
-        Errno.EACCES or Errno.EPERM => new FileCacheException(FileCacheFailure.AccessDenied, path,
-            $"Permission denied: '{path}' cannot be opened for reading by this user ({e.Syscall} answered {e.ErrorName}). Run as a user who may read it, or as root.", e.ErrorNumber, e),
-        _ => new FileCacheException(FileCacheFailure.SystemCallFailed, path, e.Message, e.ErrorNumber, e),
+        Errno.ENOENT or Errno.ENOTDIR => new FileCacheException(FileCacheFailure.NotFound, path, e.ErrorNumber, e) { SystemCall = e.Syscall },
+        Errno.EACCES or Errno.EPERM => new FileCacheException(FileCacheFailure.AccessDenied, path, e.ErrorNumber, e) { SystemCall = e.Syscall },
+        _ => new FileCacheException(FileCacheFailure.SystemCallFailed, path, e.ErrorNumber, e) { SystemCall = e.Syscall },
     };
 }

@@ -43,9 +43,7 @@ internal static class FileAdvisor
             }
             catch (LinuxErrorException e)
             {
-                throw new FileCacheException(FileCacheFailure.FlushFailed, file.Path,
-                    $"Writing the dirty pages of '{file.Path}' failed ({e.ErrorName}: {LinuxErrorException.Describe(e.ErrorNumber)}); no advice was given. Check the device and the kernel log (dmesg).",
-                    e.ErrorNumber, e);
+                throw new FileCacheException(FileCacheFailure.FlushFailed, file.Path, e.ErrorNumber, e) { SystemCall = e.Syscall };
             }
         }
 
@@ -94,13 +92,7 @@ internal static class FileAdvisor
         int errno = Libc.PosixFadvise(file.Handle, offset, length, value).Errno;
         if (errno != 0)
         {
-            string why = (Errno)errno switch
-            {
-                Errno.EINVAL => $"The kernel refused {advice} (EINVAL): the advice is unknown to it, or the range is invalid.",
-                Errno.ESPIPE => "The file is a pipe or FIFO (ESPIPE).",
-                _ => $"{LinuxErrorException.NameOf(errno)}: {LinuxErrorException.Describe(errno)}.",
-            };
-            throw new FileCacheException(FileCacheFailure.AdviceFailed, file.Path, $"posix_fadvise {advice} failed for '{file.Path}'. {why}", errno);
+            throw new FileCacheException(FileCacheFailure.AdviceFailed, file.Path, errno) { SystemCall = "posix_fadvise", Advice = advice };
         }
     }
 

@@ -26,11 +26,14 @@ internal enum FileCacheFailure
     SystemCallFailed,
 }
 
-/// <summary>A file whose page cache cannot be measured or advised, and why, in words that say what to do.</summary>
+/// <summary>
+/// A file whose page cache cannot be measured or advised, and why, as data: the Commands layer
+/// words it (Commands/FailureText.cs). The Message is a technical summary for logs and debuggers.
+/// </summary>
 internal sealed class FileCacheException : Exception
 {
-    public FileCacheException(FileCacheFailure failure, string path, string message, int errno = 0, Exception? inner = null)
-        : base(message, inner)
+    public FileCacheException(FileCacheFailure failure, string path, int errno = 0, Exception? inner = null)
+        : base(null, inner)
     {
         Failure = failure;
         Path = path;
@@ -41,4 +44,16 @@ internal sealed class FileCacheException : Exception
     public string Path { get; }
     /// <summary>The errno behind the failure, or 0.</summary>
     public int ErrorNumber { get; }
+
+    /// <summary>The system call that failed (open, statx, mmap, mincore, cachestat, fdatasync), or null.</summary>
+    public string? SystemCall { get; init; }
+
+    /// <summary>For NotRegularFile: the file-type bits of its mode (S_IFMT, <see cref="FileType"/>).</summary>
+    public int FileTypeBits { get; init; }
+
+    /// <summary>For AdviceFailed: the advice refused.</summary>
+    public FileAdvice? Advice { get; init; }
+
+    public override string Message =>
+        $"{Failure}: '{Path}'{(SystemCall is null ? "" : $", {SystemCall}")}{(ErrorNumber == 0 ? "" : $" {KernelError.NameOf(ErrorNumber)}")}{(Advice is null ? "" : $", {Advice}")}.";
 }

@@ -52,8 +52,7 @@ internal static class FileCacheMeter
 
                     break;
                 default:
-                    throw new FileCacheException(FileCacheFailure.SystemCallFailed, file.Path,
-                        new LinuxErrorException(result.Syscall, result.Errno, file.Path).Message, result.Errno);
+                    throw new FileCacheException(FileCacheFailure.SystemCallFailed, file.Path, result.Errno) { SystemCall = result.Syscall };
             }
         }
 
@@ -90,8 +89,7 @@ internal static class FileCacheMeter
                 }
                 catch (LinuxErrorException e)
                 {
-                    throw new FileCacheException(FileCacheFailure.SystemCallFailed, file.Path,
-                        $"'{file.Path}' cannot be mapped to measure its page cache with mincore: {e.Message}", e.ErrorNumber, e);
+                    throw new FileCacheException(FileCacheFailure.SystemCallFailed, file.Path, e.ErrorNumber, e) { SystemCall = e.Syscall };
                 }
 
                 try
@@ -105,7 +103,7 @@ internal static class FileCacheMeter
                 }
                 catch (LinuxErrorException e)
                 {
-                    throw new FileCacheException(FileCacheFailure.SystemCallFailed, file.Path, e.Message, e.ErrorNumber, e);
+                    throw new FileCacheException(FileCacheFailure.SystemCallFailed, file.Path, e.ErrorNumber, e) { SystemCall = e.Syscall };
                 }
                 finally
                 {

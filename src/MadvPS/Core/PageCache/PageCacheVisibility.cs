@@ -25,8 +25,5 @@ internal static class PageCacheVisibility
         return !Libc.CheckWriteAccess($"/proc/self/fd/{file.Handle.DangerousGetHandle()}").Failed;
     }
 
-    public static FileCacheException Hidden(CachedFile file) => new(
-        FileCacheFailure.PageCacheHidden, file.Path,
-        $"The kernel does not show the page cache of '{file.Path}' to this user: it shows it only to the file's owner, to CAP_FOWNER, or to a user who may write the file (cachestat answers EPERM; mincore would claim every page cached). Run as the owner or as root.",
-        (int)Errno.EPERM);
+    public static FileCacheException Hidden(CachedFile file) => new(FileCacheFailure.PageCacheHidden, file.Path, (int)Errno.EPERM);
 }

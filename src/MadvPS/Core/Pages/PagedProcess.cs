@@ -44,19 +44,17 @@ internal sealed class PagedProcess : IDisposable
     {
         if (expectedBootId is not null && !string.Equals(expectedBootId, ProcessIdentity.CurrentBootId, StringComparison.OrdinalIgnoreCase))
         {
-            throw new ProcessAccessException(ProcessAccessFailure.IdentityChanged, processId,
-                ProcessHandle.BootMismatch(processId, expectedBootId, readOn).Replace("Nothing was advised", "No page was read", StringComparison.Ordinal));
+            throw ProcessHandle.BootMismatch(processId, expectedBootId, readOn, ProcessActivity.ReadingPages);
         }
 
         ProcDirectory directory = ProcDirectory.Open(processId);
         try
         {
             ProcessStat stat = directory.ReadStat()
-                ?? throw new ProcessAccessException(ProcessAccessFailure.NotFound, processId, $"No process has the ID {processId}.");
+                ?? throw new ProcessAccessException(ProcessAccessFailure.NotFound, processId) { Activity = ProcessActivity.ReadingPages };
             if (expectedStartTime is ulong expected && stat.StartTime != expected)
             {
-                throw new ProcessAccessException(ProcessAccessFailure.IdentityChanged, processId,
-                    $"Process {processId} is no longer the process that was read: that one started at tick {expected} after boot, the process now at PID {processId} ({stat.Command}) at tick {stat.StartTime}. No page was read; read its mappings again.");
+                throw ProcessHandle.StartTimeMismatch(processId, expected, stat, ProcessActivity.ReadingPages);
             }
 
             string name = ProcessNames.Resolve(processId, stat.Command);
@@ -92,7 +90,7 @@ internal sealed class PagedProcess : IDisposable
         }
         catch (Exception e) when (e is LinuxErrorException or IOException or SmapsFormatException && !directory.IsAlive())
         {
-            throw new ProcessAccessException(ProcessAccessFailure.Exited, stat.ProcessId, $"Process {stat.ProcessId} ({stat.Command}) has exited.", e);
+            throw new ProcessAccessException(ProcessAccessFailure.Exited, stat.ProcessId, e) { ProcessName = stat.Command };
         }
 
         return mappings;

@@ -74,12 +74,11 @@ internal sealed partial class PagemapReader : IDisposable
         }
         catch (LinuxErrorException e) when (e.Errno is Errno.EACCES or Errno.EPERM)
         {
-            throw new ProcessAccessException(ProcessAccessFailure.PermissionDenied, pid,
-                $"Access to /proc/{pid}/pagemap was denied: reading another user's process needs ptrace read access (run as root or with CAP_SYS_PTRACE, or as the process's own user within the Yama ptrace_scope, /proc/sys/kernel/yama/ptrace_scope).", e);
+            throw new ProcessAccessException(ProcessAccessFailure.PermissionDenied, pid, e) { Activity = ProcessActivity.ReadingPages, File = "pagemap", Ptrace = KernelInfo.Ptrace };
         }
         catch (LinuxErrorException e) when (e.Errno is Errno.ESRCH or Errno.ENOENT)
         {
-            throw new ProcessAccessException(ProcessAccessFailure.Exited, pid, $"Process {pid} has exited.", e);
+            throw new ProcessAccessException(ProcessAccessFailure.Exited, pid, e) { Activity = ProcessActivity.ReadingPages };
         }
 
         try
@@ -113,7 +112,7 @@ internal sealed partial class PagemapReader : IDisposable
         ulong end = start + length;
         if (end < start)
         {
-            throw new PageRangeException(start, length, "The range wraps past the end of the address space.");
+            throw new PageRangeException(start, length, PageRangeProblem.Wraps);
         }
 
         return (start & ~mask, (end + mask) & ~mask);
@@ -342,7 +341,7 @@ internal sealed partial class PagemapReader : IDisposable
                 }
 
                 ulong at = address + ((ulong)(done / sizeof(ulong)) << s_pageShift);
-                throw new PageRangeException(at, (ulong)(bytes.Length - done) / sizeof(ulong) << s_pageShift, "pagemap has nothing here: the range is outside the user address space (the [vsyscall] page or the kernel's half), or the process has replaced its address space (exec).");
+                throw new PageRangeException(at, (ulong)(bytes.Length - done) / sizeof(ulong) << s_pageShift, PageRangeProblem.OutsideUserSpaceOrReplaced);
             }
 
             done += n;
@@ -353,7 +352,7 @@ internal sealed partial class PagemapReader : IDisposable
     {
         if (errno == (int)Errno.EFAULT)
         {
-            return new PageRangeException(position, end - position, "The range is outside the user address space (the [vsyscall] page or the kernel's half): pagemap has nothing for it.");
+            return new PageRangeException(position, end - position, PageRangeProblem.OutsideUserSpace);
         }
 
         var error = new LinuxErrorException("ioctl(PAGEMAP_SCAN)", errno, $"/proc/{ProcessId}/pagemap at 0x{position:x}");
@@ -379,14 +378,13 @@ internal sealed partial class PagemapReader : IDisposable
         if (n == 0)
         {
             throw _directory.IsAlive()
-                ? new PageRangeException(address, PageSize, "pagemap has nothing here: the process has replaced its address space (exec) since it was opened.")
+                ? new PageRangeException(address, PageSize, PageRangeProblem.AddressSpaceReplaced)
                 : Exited(address);
         }
     }
 
     private ProcessAccessException Exited(ulong address, Exception? inner = null) =>
-        new(ProcessAccessFailure.Exited, ProcessId,
-            $"Process {ProcessId} exited while its pages were read, at 0x{address:x}; the runs before that address were written, nothing after it.", inner);
+        new(ProcessAccessFailure.Exited, ProcessId, inner) { Activity = ProcessActivity.ReadingPages, Address = address };
 
     public void Dispose() => _stream.Dispose();
 }

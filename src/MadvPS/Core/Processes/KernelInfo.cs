@@ -93,19 +93,10 @@ internal static class KernelInfo
     public static long MemAvailable => MeminfoBytes("MemAvailable:");
 
     /// <summary>
-    /// Why the kernel's ptrace read check (which guards smaps, maps and process_madvise) refused
-    /// <paramref name="processId"/>, as far as the caller can tell: what is missing, or, for a
-    /// caller that already has CAP_SYS_PTRACE, that the refusal comes from elsewhere.
+    /// The caller's side of the kernel's ptrace read check (which guards smaps, maps, pagemap and
+    /// process_madvise), as far as the caller can tell; Commands/FailureText.cs words a refusal from it.
     /// </summary>
-    public static string PtraceDenial(int processId)
-    {
-        if (HasCapSysPtrace)
-        {
-            return $"this caller already has CAP_SYS_PTRACE{(Environment.UserName == "root" ? " and is root" : "")}, so no capability is missing: the kernel's ptrace check refuses process {processId} for another reason, a security module (Yama, SELinux, AppArmor, Landlock) or a process that is not dumpable in a user namespace this caller holds no capability in. Read it from inside its own namespace or container, or see the security module's log";
-        }
-
-        return $"reading another user's process, or one that is not dumpable, needs ptrace read access: run as the same user (within the Yama ptrace_scope), or with CAP_SYS_PTRACE (root has it)";
-    }
+    public static PtraceFacts Ptrace => new(HasCapSysPtrace, Environment.UserName == "root");
 
     private static long MeminfoBytes(string key)
     {
@@ -122,3 +113,6 @@ internal static class KernelInfo
         return 0;
     }
 }
+
+/// <summary>What the caller has for the ptrace read check: CAP_SYS_PTRACE, and whether it is root.</summary>
+internal readonly record struct PtraceFacts(bool HasCapSysPtrace, bool IsRoot);

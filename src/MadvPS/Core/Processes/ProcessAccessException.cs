@@ -1,4 +1,5 @@
 using System;
+using System.Text;
 
 namespace MadvPS.Core;
 
@@ -22,11 +23,43 @@ internal enum ProcessAccessFailure
     SystemError,
 }
 
-/// <summary>A process the module cannot read or advise, and why.</summary>
+/// <summary>What the module was doing to the process when it failed.</summary>
+internal enum ProcessActivity
+{
+    /// <summary>Opening or holding it, nothing more specific.</summary>
+    Unspecified,
+    /// <summary>Reading its /proc files (smaps, maps, rollup).</summary>
+    ReadingMappings,
+    /// <summary>Measuring its accesses in clear_refs windows.</summary>
+    Measuring,
+    /// <summary>Opening or reading its pagemap.</summary>
+    ReadingPages,
+    /// <summary>Checking it before advice.</summary>
+    Advising,
+}
+
+/// <summary>Which identity of an object read before did not match the process found now.</summary>
+internal enum IdentityCheck
+{
+    None,
+    /// <summary>Expected: the object's BootId (may be empty); found: this host's boot id.</summary>
+    BootId,
+    /// <summary>Expected and found: start times in clock ticks after boot.</summary>
+    StartTime,
+    /// <summary>Expected and found: the executable's identity (path, device, inode).</summary>
+    Executable,
+    /// <summary>Expected: the object's PID namespace inode; found: this session's.</summary>
+    PidNamespace,
+}
+
+/// <summary>
+/// A process the module cannot read or advise, and why, as data: the Commands layer words it
+/// (Commands/FailureText.cs). <see cref="Message"/> is a technical summary for logs and debuggers.
+/// </summary>
 internal sealed class ProcessAccessException : Exception
 {
-    public ProcessAccessException(ProcessAccessFailure failure, int processId, string message, Exception? inner = null)
-        : base(message, inner)
+    public ProcessAccessException(ProcessAccessFailure failure, int processId, Exception? inner = null)
+        : base(null, inner)
     {
         Failure = failure;
         ProcessId = processId;
@@ -35,20 +68,69 @@ internal sealed class ProcessAccessException : Exception
     public ProcessAccessFailure Failure { get; }
     public int ProcessId { get; }
 
+    /// <summary>What was being done when it failed: it decides what was (or was not) done before.</summary>
+    public ProcessActivity Activity { get; init; }
+
+    /// <summary>The process's name (comm, or the resolved name), when it was read.</summary>
+    public string? ProcessName { get; init; }
+
+    /// <summary>The file under /proc/PID that was refused (PermissionDenied).</summary>
+    public string? File { get; init; }
+
+    /// <summary>The parent that has not reaped a zombie.</summary>
+    public int? ParentId { get; init; }
+
+    /// <summary>For IdentityChanged and OtherPidNamespace: what was compared, the value expected and the value found.</summary>
+    public IdentityCheck Mismatch { get; init; }
+    public string? Expected { get; init; }
+    public string? Found { get; init; }
+
+    /// <summary>The host the object says it was read on (PSComputerName of remoting output), or null.</summary>
+    public string? ReadOn { get; init; }
+
+    /// <summary>Complete windows measured before an exit during a measurement.</summary>
+    public int WindowCount { get; init; }
+
+    /// <summary>The address a page read had reached when the process exited.</summary>
+    public ulong? Address { get; init; }
+
+    /// <summary>For PermissionDenied by the ptrace check: the caller's side of it, as it was when refused.</summary>
+    public PtraceFacts? Ptrace { get; init; }
+
     /// <summary>The errno of a SystemError (from the inner LinuxErrorException), else 0.</summary>
     public int Errno => (InnerException as Interop.LinuxErrorException)?.ErrorNumber ?? 0;
 
-    /// <summary>The process exited while it was read: what was read before may be incomplete.</summary>
+    /// <summary>The system call that failed (from the inner LinuxErrorException), else null.</summary>
+    public string? SystemCall => (InnerException as Interop.LinuxErrorException)?.Syscall;
+
+    public override string Message
+    {
+        get
+        {
+            var text = new StringBuilder($"{Failure}: process {ProcessId}");
+            if (ProcessName is not null) text.Append($" ({ProcessName})");
+            if (Activity != ProcessActivity.Unspecified) text.Append($", {Activity}");
+            if (File is not null) text.Append($", /proc/{ProcessId}/{File}");
+            if (ParentId is int parent) text.Append($", parent {parent}");
+            if (Mismatch != IdentityCheck.None) text.Append($", {Mismatch} expected '{Expected}' found '{Found}'");
+            if (ReadOn is not null) text.Append($", read on {ReadOn}");
+            if (WindowCount != 0) text.Append($", {WindowCount} window(s)");
+            if (Address is ulong address) text.Append($", at 0x{address:x}");
+            if (Ptrace is PtraceFacts ptrace) text.Append($", {ptrace}");
+            if (SystemCall is string call) text.Append($", {call} {KernelError.NameOf(Errno)}");
+            return text.Append('.').ToString();
+        }
+    }
+
+    /// <summary>The process exited while its /proc files were read: what was read before may be incomplete.</summary>
     public static ProcessAccessException Exited(ProcessStat process, Exception? inner = null) =>
-        new(ProcessAccessFailure.Exited, process.ProcessId,
-            $"Process {process.ProcessId} ({process.Command}) exited while its mappings were read; what was read before may be incomplete.", inner);
+        new(ProcessAccessFailure.Exited, process.ProcessId, inner) { ProcessName = process.Command, Activity = ProcessActivity.ReadingMappings };
 
     /// <summary>The kernel refused to open a /proc file of the process.</summary>
     public static ProcessAccessException Denied(ProcessStat process, string file, Exception? inner = null) =>
-        new(ProcessAccessFailure.PermissionDenied, process.ProcessId,
-            $"Access to /proc/{process.ProcessId}/{file} was denied: {KernelInfo.PtraceDenial(process.ProcessId)}.", inner);
+        new(ProcessAccessFailure.PermissionDenied, process.ProcessId, inner) { File = file, Ptrace = KernelInfo.Ptrace };
 
-    /// <summary>The one wording of "no such process" (a thread ID is resolved before this is said).</summary>
+    /// <summary>No process or thread has the ID (a thread ID is resolved before this is said).</summary>
     public static ProcessAccessException NotFound(int processId, Exception? inner = null) =>
-        new(ProcessAccessFailure.NotFound, processId, $"No process or thread has the ID {processId}. Check it with Get-Process, or 'ps -eL' for thread IDs.", inner);
+        new(ProcessAccessFailure.NotFound, processId, inner);
 }

@@ -43,7 +43,7 @@ internal sealed class ProcessHandle : IDisposable
     {
         if (expectedBootId is not null && !string.Equals(expectedBootId, ProcessIdentity.CurrentBootId, StringComparison.OrdinalIgnoreCase))
         {
-            throw new ProcessAccessException(ProcessAccessFailure.IdentityChanged, processId, BootMismatch(processId, expectedBootId, readOn));
+            throw BootMismatch(processId, expectedBootId, readOn, ProcessActivity.Advising);
         }
 
         SafePidfdHandle pidfd;
@@ -59,8 +59,7 @@ internal sealed class ProcessHandle : IDisposable
         }
         catch (LinuxErrorException e)
         {
-            throw new ProcessAccessException(ProcessAccessFailure.SystemError, processId,
-                $"A pidfd for process {processId} could not be opened: {e.Message} Nothing was sent.", e);
+            throw new ProcessAccessException(ProcessAccessFailure.SystemError, processId, e);
         }
 
         ProcDirectory? directory = null;
@@ -68,11 +67,10 @@ internal sealed class ProcessHandle : IDisposable
         {
             directory = ProcDirectory.Open(processId);
             ProcessStat stat = directory.ReadStat()
-                ?? throw new ProcessAccessException(ProcessAccessFailure.Exited, processId, $"Process {processId} has exited.");
+                ?? throw new ProcessAccessException(ProcessAccessFailure.Exited, processId);
             if (expectedStartTime is ulong expected && stat.StartTime != expected)
             {
-                throw new ProcessAccessException(ProcessAccessFailure.IdentityChanged, processId,
-                    $"Process {processId} is no longer the process that was read: that one started at tick {expected} after boot, the process now at PID {processId} ({stat.Command}) at tick {stat.StartTime}. Nothing was advised; read its mappings again.");
+                throw StartTimeMismatch(processId, expected, stat, ProcessActivity.Advising);
             }
 
             try
@@ -81,7 +79,7 @@ internal sealed class ProcessHandle : IDisposable
             }
             catch (LinuxErrorException e) when (e.Errno == Errno.ESRCH)
             {
-                throw new ProcessAccessException(ProcessAccessFailure.Exited, processId, $"Process {processId} has exited.", e);
+                throw new ProcessAccessException(ProcessAccessFailure.Exited, processId, e);
             }
             catch (LinuxErrorException e) when (e.Errno == Errno.EPERM)
             {
@@ -93,7 +91,7 @@ internal sealed class ProcessHandle : IDisposable
         catch (ProcessAccessException e) when (e.Failure is ProcessAccessFailure.NotFound && directory is null)
         {
             pidfd.Dispose();
-            throw new ProcessAccessException(ProcessAccessFailure.Exited, processId, $"Process {processId} has exited.", e);
+            throw new ProcessAccessException(ProcessAccessFailure.Exited, processId, e);
         }
         catch
         {
@@ -104,21 +102,26 @@ internal sealed class ProcessHandle : IDisposable
     }
 
     // Objects read on one host or boot never reach a process of another: a PID there names another process.
-    internal static string BootMismatch(int processId, string expectedBootId, string? readOn)
-    {
-        string here = $"this host ({Environment.MachineName}) is in boot {ProcessIdentity.CurrentBootId}";
-        if (expectedBootId.Length == 0)
+    internal static ProcessAccessException BootMismatch(int processId, string expectedBootId, string? readOn, ProcessActivity activity) =>
+        new(ProcessAccessFailure.IdentityChanged, processId)
         {
-            return $"The object for process {processId} has an empty BootId, so the host and boot it was read in cannot be checked; {here}. Nothing was advised: read the mappings again on this host.";
-        }
+            Activity = activity,
+            Mismatch = IdentityCheck.BootId,
+            Expected = expectedBootId,
+            Found = ProcessIdentity.CurrentBootId,
+            ReadOn = string.IsNullOrEmpty(readOn) ? null : readOn,
+        };
 
-        if (string.IsNullOrEmpty(readOn))
+    // The PID now names another process than the one that was read.
+    internal static ProcessAccessException StartTimeMismatch(int processId, ulong expected, ProcessStat found, ProcessActivity activity) =>
+        new(ProcessAccessFailure.IdentityChanged, processId)
         {
-            return $"The object for process {processId} was read in boot {expectedBootId}, but {here}: it was read on another host or before a reboot. Nothing was advised: read the mappings again on this host.";
-        }
-
-        return $"The object for process {processId} was read on {readOn} in boot {expectedBootId}, but {here}: it was read on another host or before a reboot. Nothing was advised: advise it on the host it was read on (Invoke-Command -HostName {readOn} {{ $using:mappings | Invoke-MemoryAdvice ... }}), or read the mappings again here.";
-    }
+            Activity = activity,
+            ProcessName = found.Command,
+            Mismatch = IdentityCheck.StartTime,
+            Expected = expected.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Found = found.StartTime.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
 
     /// <summary>
     /// Stops the process with SIGSTOP through the pidfd until <see cref="Resume"/> or Dispose, so
@@ -148,7 +151,7 @@ internal sealed class ProcessHandle : IDisposable
             ProcessStat? now = _directory.ReadStat();
             if (now is null)
             {
-                throw new ProcessAccessException(ProcessAccessFailure.Exited, ProcessId, $"Process {ProcessId} has exited.");
+                throw new ProcessAccessException(ProcessAccessFailure.Exited, ProcessId);
             }
 
             if (now.Value.IsStopped)
@@ -165,7 +168,7 @@ internal sealed class ProcessHandle : IDisposable
             {
                 _guard.Dispose();
                 _guard = null;
-                throw new ProcessAccessException(ProcessAccessFailure.Exited, ProcessId, $"Process {ProcessId} has exited.", e);
+                throw new ProcessAccessException(ProcessAccessFailure.Exited, ProcessId, e);
             }
             catch
             {
@@ -213,7 +216,7 @@ internal sealed class ProcessHandle : IDisposable
         }
         catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException)
         {
-            throw new ProcessAccessException(ProcessAccessFailure.Exited, ProcessId, $"Process {ProcessId} has exited.", e);
+            throw new ProcessAccessException(ProcessAccessFailure.Exited, ProcessId, e);
         }
 
         foreach (string task in tasks)

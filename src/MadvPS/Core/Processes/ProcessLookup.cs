@@ -91,10 +91,8 @@ internal static class ProcessLookup
     }
 
     public static ProcessAccessException KernelThread(ProcessStat stat, string name) =>
-        new(ProcessAccessFailure.KernelThread, stat.ProcessId,
-            $"Process {stat.ProcessId} ({name}) is a kernel thread: it has no user memory to read or advise. Nothing was sent.");
+        new(ProcessAccessFailure.KernelThread, stat.ProcessId) { ProcessName = name };
 
     public static ProcessAccessException Zombie(ProcessStat stat, string name) =>
-        new(ProcessAccessFailure.Zombie, stat.ProcessId,
-            $"Process {stat.ProcessId} ({name}) is a zombie: it has exited and its memory is gone; only its parent (PID {stat.ParentId}) reaping it removes it. Nothing was read or sent.");
+        new(ProcessAccessFailure.Zombie, stat.ProcessId) { ProcessName = name, ParentId = stat.ParentId };
 }

@@ -85,7 +85,7 @@ internal sealed class ReclaimTarget : IDisposable
         SysResult probe = Libc.ProcessMadvise(handle.Pidfd, ReadOnlySpan<IoVec>.Empty, (int)_settings.Advice);
         if (probe.Failed)
         {
-            throw new ProcessAdviceException(probe.Errno, "The kernel refused the call as a whole.");
+            throw new ProcessAdviceException(probe.Errno);
         }
     }
 
@@ -207,7 +207,7 @@ internal sealed class ReclaimTarget : IDisposable
         MappingReader.ReadRollup(measured.Directory, measured.Stat, measured.Name) is ProcessMemory totals ? (totals.Rss, totals.Swap) : null;
 
     internal static ProcessAccessException Exited(MeasuredProcess measured, Exception? inner) =>
-        new(ProcessAccessFailure.Exited, measured.ProcessId, $"Process {measured.ProcessId} ({measured.Name}) has exited.", inner);
+        new(ProcessAccessFailure.Exited, measured.ProcessId, inner) { ProcessName = measured.Name };
 
     public ReclaimResult Result(double peakPressure, TimeSpan duration) => new()
     {
@@ -243,7 +243,10 @@ internal sealed class ReclaimTarget : IDisposable
 internal sealed class NoAddressSpaceException : Exception
 {
     public NoAddressSpaceException(int processId)
-        : base($"Process {processId} has no address space (a kernel thread): there is nothing to reclaim.")
+        : base($"Process {processId} has no address space.")
     {
+        ProcessId = processId;
     }
+
+    public int ProcessId { get; }
 }
