@@ -58,6 +58,7 @@ public static partial class References
     /// <summary>Reads the file to its end in 128 KiB reads and throws the bytes away.</summary>
     public static ReferenceRun ReadFile(string path)
     {
+        double cpu = ThreadCpuMilliseconds();
         var clock = Stopwatch.StartNew();
         var buffer = new byte[BlockSize];
         long total = 0;
@@ -70,7 +71,7 @@ public static partial class References
             }
         }
 
-        return new ReferenceRun { Milliseconds = clock.Elapsed.TotalMilliseconds, Bytes = total };
+        return new ReferenceRun { Milliseconds = clock.Elapsed.TotalMilliseconds, CpuMilliseconds = ThreadCpuMilliseconds() - cpu, Bytes = total };
     }
 
     /// <summary>Plain reads of /proc/PID/FILE of every process, one after the other; a process that is gone or refuses is passed over.</summary>
@@ -258,7 +259,14 @@ public static partial class References
     /// </summary>
     /// <param name="identities">Give each range its mapping's identity (permissions, device,
     /// inode, offset, path), as the objects Get-MemoryMapping pipes in carry; else only its bounds.</param>
-    public static ReferenceRun AdviseChecked(int processId, int advice, int check, bool identities)
+    public static ReferenceRun AdviseChecked(int processId, int advice, int check, bool identities) =>
+        AdviseChecked(processId, advice, check, identities, 0, ulong.MaxValue);
+
+    /// <summary>
+    /// <see cref="AdviseChecked(int, int, int, bool)"/> of the mappings that lie in [<paramref name="from"/>,
+    /// <paramref name="to"/>) only (with identities): one region of the target, not the runtime's own mappings.
+    /// </summary>
+    public static ReferenceRun AdviseChecked(int processId, int advice, int check, bool identities, ulong from, ulong to)
     {
         var clock = Stopwatch.StartNew();
         ProcessStat stat = MappingReader.Describe(processId);
@@ -269,7 +277,7 @@ public static partial class References
         {
             foreach (SmapsEntry e in MappingReader.ReadMapsEntries(handle.Stat))
             {
-                if (MappingKinds.Selects(MappingSelection.All, e.Kind))
+                if (MappingKinds.Selects(MappingSelection.All, e.Kind) && e.Start >= from && e.End <= to)
                 {
                     plan.Add(e.Start, (long)(e.End - e.Start), e.Path, null, e.Kind, new MappingIdentity(e.Permissions, e.Device, e.Inode, e.Offset, e.Path));
                 }
@@ -360,6 +368,52 @@ public static partial class References
     }
 
     /// <summary>
+    /// Wall ms of one PROCMAP_QUERY a VMA (COVERING_OR_NEXT_VMA from address 0 to the last VMA):
+    /// the cost of listing every VMA by ioctl instead of by one read of maps, with no parse.
+    /// </summary>
+    public static ReferenceRun QueryEveryVma(int processId)
+    {
+        ProcessStat stat = MappingReader.Describe(processId);
+        using ProcDirectory directory = ProcDirectory.Open(stat);
+        using Microsoft.Win32.SafeHandles.SafeFileHandle maps = directory.OpenHandle("maps");
+        byte[] name = new byte[4097];
+        var clock = Stopwatch.StartNew();
+        double cpu = ThreadCpuMilliseconds();
+        ulong at = 0;
+        long count = 0;
+        while (Libc.ProcmapQuery(maps, at, Libc.PROCMAP_QUERY_COVERING_OR_NEXT_VMA, name, out ProcmapQueryArgs vma).Errno == 0)
+        {
+            at = vma.VmaEnd;
+            count++;
+        }
+
+        return new ReferenceRun { Milliseconds = clock.Elapsed.TotalMilliseconds, CpuMilliseconds = ThreadCpuMilliseconds() - cpu, Count = count };
+    }
+
+    /// <summary>
+    /// Thread CPU ms (least of <paramref name="repetitions"/>) of MapsParser (the entry parser
+    /// LiveMapsFeed and LiveMappings.Read read maps with) over maps text held in memory: the
+    /// parse alone, without the kernel's printing.
+    /// </summary>
+    public static double ParseMapsCpu(byte[] text, int repetitions)
+    {
+        double best = double.MaxValue;
+        for (int r = 0; r < repetitions; r++)
+        {
+            double t = ThreadCpuMilliseconds();
+            var parser = new MapsParser(new MemoryStream(text, writable: false));
+            while (parser.TryReadEntry(out SmapsEntry e))
+            {
+                GC.KeepAlive(e);
+            }
+
+            best = Math.Min(best, ThreadCpuMilliseconds() - t);
+        }
+
+        return best;
+    }
+
+    /// <summary>
     /// Thread CPU (least of 10) of LiveMappings.Check over every VMA of the process as a range with
     /// its identity, in address order with the cursor: the check's own cost, without the read.
     /// </summary>
@@ -395,7 +449,11 @@ public static partial class References
     /// second thread can run beside the calls at all on this machine, and what the kernel's
     /// printing of maps beside them costs the calls.
     /// </summary>
-    public static ReferenceRun AdviseBesideReads(int processId, int advice, string file)
+    public static ReferenceRun AdviseBesideReads(int processId, int advice, string file) =>
+        AdviseBesideReads(processId, advice, file, 0, ulong.MaxValue);
+
+    /// <summary><see cref="AdviseBesideReads(int, int, string)"/> of the mappings in [<paramref name="from"/>, <paramref name="to"/>) only.</summary>
+    public static ReferenceRun AdviseBesideReads(int processId, int advice, string file, ulong from, ulong to)
     {
         using var stop = new System.Threading.ManualResetEventSlim();
         var t = new System.Threading.Thread(() =>
@@ -414,7 +472,7 @@ public static partial class References
         });
         t.Start();
         System.Threading.Thread.Sleep(5);
-        ReferenceRun run = AdviseChecked(processId, advice, 0, true);
+        ReferenceRun run = AdviseChecked(processId, advice, 0, true, from, to);
         stop.Set();
         t.Join();
         return run;

@@ -5,7 +5,8 @@
 // line per region and "ready", then answers commands on standard input:
 // Regions (options): --anon-mib, --file-mib (private file mapping), --shared-file-mib, --memfd-mib,
 // --locked-mib (three mappings, the middle one mlocked), --huge-mib (2 MiB aligned), --mappings N
-// (N VMAs), --reserve-mib (mapped, never touched).
+// (N VMAs), --reserve-mib (mapped, never touched), --file-mappings N (N one-page VMAs of one file,
+// private and read-only, read in: "filemany").
 //   checksum [REGION]     a 64-bit FNV-1a hash of a region (or of all), read through the mapping
 //   resident REGION       bytes of the region resident in RAM (mincore)
 //   touch REGION          reads every page of the region again (after flushing this process's TLB
@@ -90,6 +91,7 @@ internal static unsafe partial class Program
         if (options.LockedMiB > 0) AddLocked(options.LockedMiB << 20);
         if (options.HugeMiB > 0) AddHugeAligned("huge", options.HugeMiB << 20);
         if (options.Mappings > 0) AddManyMappings("many", options.Mappings);
+        if (options.FileMappings > 0) AddManyFileMappings("filemany", Path.Combine(directory, $"{stem}.pages"), options.FileMappings);
         if (options.ReserveMiB > 0) Add("reserve", Map(options.ReserveMiB << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1), options.ReserveMiB << 20);
 
         foreach (string name in s_order)
@@ -328,6 +330,33 @@ internal static unsafe partial class Program
         Add(name, address, length);
     }
 
+    // COUNT one-page mappings of one file of COUNT pages, private and read-only, in one
+    // reservation: page i maps the file's page COUNT-1-i, so that no two neighbours' offsets follow
+    // on and none merge. Every page is read in (file pages PageOut can take without swap).
+    private static void AddManyFileMappings(string name, string path, int count)
+    {
+        long length = count * s_pageSize;
+        AddFile(name + "-whole", path, length, shared: false);
+        int fd = open(path, O_RDWR, 0);
+        IntPtr address = Map(length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+        for (long page = 0; page < count; page++)
+        {
+            IntPtr at = address + (nint)(page * s_pageSize);
+            if (mmap(at, (nuint)s_pageSize, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, (count - 1 - page) * s_pageSize) != at)
+            {
+                throw new InvalidOperationException($"mmap MAP_FIXED failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+        }
+
+        close(fd);
+        (IntPtr whole, long _) = s_regions[name + "-whole"];
+        munmap(whole, (nuint)length);
+        s_regions.Remove(name + "-whole");
+        s_order.Remove(name + "-whole");
+        Touch(address, length);
+        Add(name, address, length);
+    }
+
     private static ulong Checksum(string[] names)
     {
         ulong hash = 0xcbf29ce484222325UL;
@@ -380,6 +409,7 @@ internal static unsafe partial class Program
         ["lockedbefore"] = PROT_READ,
         ["lockedafter"] = PROT_READ,
         ["many"] = -1,
+        ["filemany"] = -1,
         ["reserve"] = -1,
     };
 
@@ -579,7 +609,7 @@ internal static unsafe partial class Program
     private sealed class Options
     {
         public long AnonMiB, FileMiB, SharedFileMiB, MemfdMiB, LockedMiB, HugeMiB, ReserveMiB;
-        public int Mappings;
+        public int Mappings, FileMappings;
         public string? Directory;
 
         public static Options Parse(string[] args)
@@ -598,6 +628,7 @@ internal static unsafe partial class Program
                     case "--huge-mib": o.HugeMiB = long.Parse(value, CultureInfo.InvariantCulture); i++; break;
                     case "--reserve-mib": o.ReserveMiB = long.Parse(value, CultureInfo.InvariantCulture); i++; break;
                     case "--mappings": o.Mappings = int.Parse(value, CultureInfo.InvariantCulture); i++; break;
+                    case "--file-mappings": o.FileMappings = int.Parse(value, CultureInfo.InvariantCulture); i++; break;
                     case "--dir": o.Directory = value; i++; break;
                     default: throw new ArgumentException($"unknown option {args[i]}");
                 }
