@@ -314,7 +314,7 @@ public static partial class References
         foreach (PlannedRange range in plan.Ranges)
         {
             bytes += range.Outcome.BytesAdvised;
-            changed += range.Changed is null ? 0 : 1;
+            changed += range.Changes is null ? 0 : 1;
         }
 
         return new ReferenceRun

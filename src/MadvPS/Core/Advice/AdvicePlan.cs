@@ -23,8 +23,8 @@ internal sealed class PlannedRange
     public bool SameBounds;
     /// <summary>After the live check: the parts still as read, which are the only ones sent; null when not checked.</summary>
     public List<AdviceRange>? Pieces;
-    /// <summary>After the live check: what differs for the parts not sent, or null.</summary>
-    public string? Changed;
+    /// <summary>After the live check: what differs for the parts not sent (Commands words it), or null.</summary>
+    public List<RangeChange>? Changes;
     public long ChangedBytes;
     /// <summary>The smaps figures the object carried when it was read; null when it carried none.</summary>
     public ResidentFigures? Figures;
