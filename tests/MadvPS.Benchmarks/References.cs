@@ -294,7 +294,7 @@ public static partial class References
                 List<LiveVma> vmas = LiveMappings.Read(handle.Stat);
                 foreach (PlannedRange range in plan.Ranges)
                 {
-                    if (range.SkipReason is null)
+                    if (range.Skip is null)
                     {
                         LiveMappings.Check(range, vmas);
                     }

@@ -23,10 +23,10 @@ internal static class AdviceResults
             ForetoldBytes = range.ForetoldBytes,
         };
 
-        if (range.SkipReason is not null)
+        if (range.Skip is not null)
         {
             result.Status = AdviceStatus.Skipped;
-            result.Reason = range.SkipReason;
+            result.Reason = FailureText.Skip(range.Skip);
         }
         else if (range.Outcome.Errno == 0 && range.Changes is not null)
         {

@@ -11,7 +11,7 @@ internal sealed class PlannedRange
     public ulong Start;
     public long Length;
     public string Path = "";
-    public string? SkipReason;
+    public RangeSkip? Skip;
     public RangeOutcome Outcome;
     /// <summary>What the object said the mapping was, for the check against the live address space; null when not given.</summary>
     public MappingIdentity? Identity;
@@ -71,13 +71,13 @@ internal sealed class AdvicePlan
             Start = start,
             Length = length,
             Path = path,
-            SkipReason = AdvicePolicy.SkipReason(Advice, start, length, flags, kind),
+            Skip = AdvicePolicy.Skip(Advice, start, length, flags, kind),
             Identity = identity,
             Flags = flags,
             Kind = kind,
         };
         Ranges.Add(range);
-        if (range.SkipReason is null)
+        if (range.Skip is null)
         {
             RangesToSend++;
             BytesToSend += length;
@@ -111,7 +111,7 @@ internal sealed class AdvicePlan
         List<MemoryMapping>? live = null;
         foreach (PlannedRange range in Ranges)
         {
-            if (range.SkipReason is not null)
+            if (range.Skip is not null)
             {
                 continue;
             }
@@ -173,7 +173,7 @@ internal sealed class AdvicePlan
             var toCheck = new List<PlannedRange>(RangesToSend);
             foreach (PlannedRange range in Ranges)
             {
-                if (range.SkipReason is null)
+                if (range.Skip is null)
                 {
                     toCheck.Add(range);
                 }
@@ -204,7 +204,7 @@ internal sealed class AdvicePlan
         int n = 0;
         for (int i = 0; i < Ranges.Count; i++)
         {
-            if (Ranges[i].SkipReason is null)
+            if (Ranges[i].Skip is null)
             {
                 if (n > 0 && starts is null && Ranges[i].Start < Ranges[order[n - 1]].Start)
                 {
@@ -353,7 +353,7 @@ internal sealed class AdvicePlan
         for (int i = 0; i < Ranges.Count; i++)
         {
             PlannedRange range = Ranges[i];
-            if (range.SkipReason is not null)
+            if (range.Skip is not null)
             {
                 continue;
             }
