@@ -3,7 +3,7 @@ using MadvPS.Core;
 
 namespace MadvPS.Commands;
 
-/// <summary>The words for what changed in a range since it was read (the core's <see cref="RangeChange"/>s).</summary>
+/// <summary>The words for what changed in a range since it was read (the core's <see cref="RangeChange"/>s), and how it was checked.</summary>
 internal static partial class FailureText
 {
     /// <summary>The parts of a range that changed, one clause each, joined by "; ".</summary>
@@ -72,4 +72,14 @@ internal static partial class FailureText
     }
 
     private static string MappingName(string path) => path.Length == 0 ? "anonymous memory" : path;
+
+    /// <summary>Where the live VMAs came from, for Invoke-MemoryAdvice's verbose line.</summary>
+    public static string LiveCheck(LiveCheck check) => check.Source switch
+    {
+        LiveSource.Nothing => "nothing to check",
+        LiveSource.Query => $"PROCMAP_QUERY, {check.Vmas} VMA(s)",
+        LiveSource.NoAccess => "not checked: no read access to its maps; process_madvise makes the same access check",
+        _ => $"/proc/{check.ProcessId}/maps read beside the calls, {check.Vmas} VMA(s)" +
+            (check.QueriedRanges > 0 ? $"; {check.QueriedRanges} large range(s) by PROCMAP_QUERY" : ""),
+    };
 }

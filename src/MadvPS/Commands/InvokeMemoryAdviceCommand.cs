@@ -344,8 +344,8 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
                 }
 
                 // Each call's ranges are checked just before it (ExecuteChecked), never after.
-                string checkedBy = AdviceRun.Execute(this, plan, handle, () => _stopping, (stop, onCall, progress) => plan.ExecuteChecked(handle, stop, onCall, progress));
-                WriteVerbose($"Checked the ranges of process {handle.ProcessId} against its live mappings ({checkedBy}), each before the call that carried it.");
+                LiveCheck checkedBy = AdviceRun.Execute(this, plan, handle, () => _stopping, (stop, onCall, progress) => plan.ExecuteChecked(handle, stop, onCall, progress));
+                WriteVerbose($"Checked the ranges of process {handle.ProcessId} against its live mappings ({FailureText.LiveCheck(checkedBy)}), each before the call that carried it.");
                 handle.Resume();
             }
             catch (ProcessAccessException e)

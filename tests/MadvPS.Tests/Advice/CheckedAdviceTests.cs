@@ -71,9 +71,10 @@ public sealed partial class CheckedAdviceTests : IDisposable
 
         using ProcessHandle self = OpenSelf();
         long callsBefore = Libc.ProcessMadviseCalls;
-        string source = plan.ExecuteChecked(self, null, null, null);
+        LiveCheck source = plan.ExecuteChecked(self, null, null, null);
 
-        Assert.Contains("/maps", source);
+        Assert.Equal(LiveSource.Maps, source.Source);
+        Assert.Contains("/maps read beside the calls", FailureText.LiveCheck(source));
         Assert.Equal(1, Libc.ProcessMadviseCalls - callsBefore); // 225 ranges: one call
         Assert.Equal(1, plan.Calls);
         for (int k = 0; k < pages; k++)
