@@ -301,7 +301,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
 
             string action = $"{_advice} on {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}" +
                 (plan.Ranges.Count > plan.RangesToSend ? $" ({plan.Ranges.Count - plan.RangesToSend} skipped)" : "") +
-                $": {forecast.Describe(_advice)}";
+                $": {FailureText.Forecast(forecast, _advice)}";
             string target = $"process {handle.ProcessId} ({name})";
             if (!ShouldProcess(target, action))
             {

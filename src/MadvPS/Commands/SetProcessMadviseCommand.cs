@@ -92,7 +92,7 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
                     ? $"Listed the mappings of process {processId} from /proc/{processId}/maps: no selected mapping can carry a VmFlag that makes {_advice} skip it."
                     : $"Listed the mappings of process {processId} from /proc/{processId}/smaps, for the VmFlags of each: {FailureText.SmapsCause(run.SmapsReason)}.");
 
-                if (!ShouldProcess($"process {processId} ({run.ProcessName})", $"{_advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}: {run.Forecast?.Describe(_advice)}"))
+                if (!ShouldProcess($"process {processId} ({run.ProcessName})", $"{_advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}: {(run.Forecast is { } forecast ? FailureText.Forecast(forecast, _advice) : "")}"))
                 {
                     return;
                 }
