@@ -145,7 +145,7 @@ public static partial class References
                 List<LiveVma> vmas = LiveMappings.Read(handle.Stat);
                 foreach (PlannedRange range in plan.Ranges)
                 {
-                    if (range.SkipReason is null)
+                    if (range.Skip is null)
                     {
                         LiveMappings.Check(range, vmas);
                     }
@@ -165,7 +165,7 @@ public static partial class References
         foreach (PlannedRange range in plan.Ranges)
         {
             bytes += range.Outcome.BytesAdvised;
-            changed += range.Changed is null ? 0 : 1;
+            changed += range.Changes is null ? 0 : 1;
         }
 
         return new ReferenceRun

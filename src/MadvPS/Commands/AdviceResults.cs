@@ -23,17 +23,18 @@ internal static class AdviceResults
             ForetoldBytes = range.ForetoldBytes,
         };
 
-        if (range.SkipReason is not null)
+        if (range.Skip is not null)
         {
             result.Status = AdviceStatus.Skipped;
-            result.Reason = range.SkipReason;
+            result.Reason = FailureText.Skip(range.Skip);
         }
-        else if (range.Outcome.Errno == 0 && range.Changed is not null)
+        else if (range.Outcome.Errno == 0 && range.Changes is not null)
         {
+            string changed = FailureText.Changes(range.Changes);
             result.Status = AdviceStatus.Changed;
             result.Reason = range.Outcome.BytesAdvised > 0
-                ? $"Only the part still mapped as read was advised; {Display.Bytes(range.ChangedBytes)} changed since the read and were not sent: {range.Changed}."
-                : $"The range changed since it was read and was not sent: {range.Changed}.";
+                ? $"Only the part still mapped as read was advised; {Display.Bytes(range.ChangedBytes)} changed since the read and were not sent: {changed}."
+                : $"The range changed since it was read and was not sent: {changed}.";
         }
         else if (range.Outcome.Errno != 0)
         {

@@ -56,4 +56,25 @@ internal static partial class FailureText
         string why = fact.DestroysData ? $"{advice} destroys data, and the kernel never lets one process do that to another." : $"The kernel does not accept {advice} for another process on Linux {KernelInfo.Version}.";
         return $"{advice} cannot be given to process {processId}: {why} Another process may receive only {allowed}. Nothing was sent.";
     }
+
+    /// <summary>What an advice is foretold to take, in one line for ShouldProcess and -Verbose.</summary>
+    public static string Forecast(AdviceForecast forecast, MemoryAdvice advice)
+    {
+        if (forecast.Unknown)
+        {
+            return "effect not foretold: its smaps cannot be read";
+        }
+
+        string text = $"{Display.Bytes(forecast.Resident)} resident, {Display.Bytes(forecast.PrivateResident)} of it private, {Display.Bytes(forecast.Swapped)} already in swap";
+        if (advice == MemoryAdvice.PageOut || forecast.Foretold > 0)
+        {
+            text += $"; foretold to leave RAM: {Display.Bytes(forecast.Foretold)}";
+        }
+
+        var over = new System.Collections.Generic.List<string>();
+        if (forecast.Shared > 0) over.Add($"{Display.Bytes(forecast.Shared)} shared with other processes");
+        if (forecast.Locked > 0) over.Add($"{Display.Bytes(forecast.Locked)} locked");
+        if (forecast.NoSwap > 0) over.Add($"{Display.Bytes(forecast.NoSwap)} anonymous or shmem with no free swap");
+        return over.Count == 0 ? text : $"{text}; passed over: {string.Join(", ", over)}";
+    }
 }

@@ -154,6 +154,7 @@ public sealed class InvokeFileAdviceCommand : PSCmdlet
                 }
 
                 FileAdviceOutcome outcome = FileAdvisor.Advise(file, Advice, Offset, Length, Flush, before, dataExtents: data, progress: progress);
+                string note = FailureText.FileNotes(Advice, outcome.Notes);
                 if (progress is not null)
                 {
                     record.RecordType = ProgressRecordType.Completed;
@@ -162,13 +163,13 @@ public sealed class InvokeFileAdviceCommand : PSCmdlet
 
                 if (Advice == FileAdvice.DontNeed && !Flush && before.Dirty > 0 && outcome.After.Cached > 0)
                 {
-                    WriteWarning($"'{file.Path}': {outcome.Note}");
+                    WriteWarning($"'{file.Path}': {note}");
                 }
 
                 if (!FileCacheFacts.ActsOnPageCache(Advice) && !_warnedOpenFileOnly)
                 {
                     _warnedOpenFileOnly = true;
-                    WriteWarning(outcome.Note);
+                    WriteWarning(note);
                 }
 
                 if (PassThru)
@@ -188,7 +189,7 @@ public sealed class InvokeFileAdviceCommand : PSCmdlet
                         Flushed = outcome.Flushed,
                         Calls = outcome.Calls,
                         Source = outcome.After.Source,
-                        Note = outcome.Note,
+                        Note = note,
                     });
                 }
             }

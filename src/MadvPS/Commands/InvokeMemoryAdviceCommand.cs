@@ -301,7 +301,7 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
 
             string action = $"{_advice} on {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}" +
                 (plan.Ranges.Count > plan.RangesToSend ? $" ({plan.Ranges.Count - plan.RangesToSend} skipped)" : "") +
-                $": {forecast.Describe(_advice)}";
+                $": {FailureText.Forecast(forecast, _advice)}";
             string target = $"process {handle.ProcessId} ({name})";
             if (!ShouldProcess(target, action))
             {
@@ -344,8 +344,8 @@ public sealed class InvokeMemoryAdviceCommand : PSCmdlet
                 }
 
                 // Each call's ranges are checked just before it (ExecuteChecked), never after.
-                string checkedBy = AdviceRun.Execute(this, plan, handle, () => _stopping, (stop, onCall, progress) => plan.ExecuteChecked(handle, stop, onCall, progress));
-                WriteVerbose($"Checked the ranges of process {handle.ProcessId} against its live mappings ({checkedBy}), each before the call that carried it.");
+                LiveCheck checkedBy = AdviceRun.Execute(this, plan, handle, () => _stopping, (stop, onCall, progress) => plan.ExecuteChecked(handle, stop, onCall, progress));
+                WriteVerbose($"Checked the ranges of process {handle.ProcessId} against its live mappings ({FailureText.LiveCheck(checkedBy)}), each before the call that carried it.");
                 handle.Resume();
             }
             catch (ProcessAccessException e)

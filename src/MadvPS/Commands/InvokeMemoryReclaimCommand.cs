@@ -24,6 +24,7 @@ public sealed class InvokeMemoryReclaimCommand : ProcessCommandBase, IReclaimObs
     private string? _activity;
     private string _status = "";
     private double _lastPressure;
+    private ReclaimSettings? _settings;
 
     /// <summary>How long the loop runs at most: 10s, 1m, a number of seconds, or a TimeSpan.</summary>
     [Parameter]
@@ -101,6 +102,7 @@ public sealed class InvokeMemoryReclaimCommand : ProcessCommandBase, IReclaimObs
             ChunkSize = ChunkSize,
             SwapAvailable = KernelInfo.SwapFree > 0,
         };
+        _settings = settings;
         var targets = new List<ReclaimTarget>();
         try
         {
@@ -120,7 +122,7 @@ public sealed class InvokeMemoryReclaimCommand : ProcessCommandBase, IReclaimObs
 
                 // In the list before ShouldProcess, which throws when the pipeline stops: the finally disposes it.
                 targets.Add(opened);
-                if (!ShouldProcess($"process {id} ({opened.Name})", ReclaimPlan.Describe(opened, settings)) || !Probe(opened, id, target))
+                if (!ShouldProcess($"process {id} ({opened.Name})", ReclaimText.Plan(ReclaimPlan.Preview(opened, settings), settings)) || !Probe(opened, id, target))
                 {
                     targets.Remove(opened);
                     opened.Dispose();
@@ -157,7 +159,9 @@ public sealed class InvokeMemoryReclaimCommand : ProcessCommandBase, IReclaimObs
             {
                 if (!target.HasFailed)
                 {
-                    WriteObject(target.Result(peak, clock.Elapsed));
+                    ReclaimResult result = target.Result(peak, clock.Elapsed);
+                    result.StopDetail = target.StopNote is ReclaimNote stop ? ReclaimText.Note(stop, settings) : "";
+                    WriteObject(result);
                 }
             }
         }
@@ -206,8 +210,9 @@ public sealed class InvokeMemoryReclaimCommand : ProcessCommandBase, IReclaimObs
         });
     }
 
-    void IReclaimObserver.StepCompleted(ReclaimTarget target, ReclaimStep step)
+    void IReclaimObserver.StepCompleted(ReclaimTarget target, ReclaimStep step, ReclaimNote note)
     {
+        step.Detail = ReclaimText.Note(note, _settings!);
         _out[target.ProcessId] = step.BytesOut;
         _lastPressure = step.Pressure;
         _status = $"Step {step.Step}: process {step.ProcessId} ({step.ProcessName}) {step.Action}, {Display.Bytes(step.BytesAdvised)} advised, {Display.Bytes(step.BytesRefaulted)} back";

@@ -90,9 +90,9 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
                 AdvicePlan plan = run.Plan;
                 WriteVerbose(run.Source == MappingSource.Maps
                     ? $"Listed the mappings of process {processId} from /proc/{processId}/maps: no selected mapping can carry a VmFlag that makes {_advice} skip it."
-                    : $"Listed the mappings of process {processId} from /proc/{processId}/smaps, for the VmFlags of each: {run.SmapsReason}.");
+                    : $"Listed the mappings of process {processId} from /proc/{processId}/smaps, for the VmFlags of each: {FailureText.SmapsCause(run.SmapsReason)}.");
 
-                if (!ShouldProcess($"process {processId} ({run.ProcessName})", $"{_advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}: {run.Forecast?.Describe(_advice)}"))
+                if (!ShouldProcess($"process {processId} ({run.ProcessName})", $"{_advice} on the {MappingType} mappings: {plan.RangesToSend} range(s), {Display.Bytes(plan.BytesToSend)}: {(run.Forecast is { } forecast ? FailureText.Forecast(forecast, _advice) : "")}"))
                 {
                     return;
                 }
@@ -115,9 +115,9 @@ public sealed class SetProcessMadviseCommand : ProcessCommandBase
                 var failures = new System.Collections.Generic.Dictionary<int, (int Count, long Bytes, PlannedRange First)>();
                 foreach (PlannedRange range in plan.Ranges)
                 {
-                    if (range.SkipReason is not null)
+                    if (range.Skip is not null)
                     {
-                        WriteVerbose($"Skipped {range.Start:x}-{range.Start + (ulong)range.Length:x} {range.Path}: {range.SkipReason}");
+                        WriteVerbose($"Skipped {range.Start:x}-{range.Start + (ulong)range.Length:x} {range.Path}: {FailureText.Skip(range.Skip)}");
                     }
                     else if (range.Outcome.Errno != 0)
                     {

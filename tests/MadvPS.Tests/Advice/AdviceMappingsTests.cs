@@ -74,8 +74,8 @@ public partial class AdviceMappingsTests
 
     private static ProcessStat Self => MappingReader.Describe(Environment.ProcessId);
 
-    private static List<(ulong Start, long Length, string? Skip)> Within(AdvicePlan plan, Region region) =>
-        plan.Ranges.Where(r => r.Start >= region.Start && r.Start < region.End).Select(r => (r.Start, r.Length, r.SkipReason)).ToList();
+    private static List<(ulong Start, long Length, RangeSkip? Skip)> Within(AdvicePlan plan, Region region) =>
+        plan.Ranges.Where(r => r.Start >= region.Start && r.Start < region.End).Select(r => (r.Start, r.Length, r.Skip)).ToList();
 
     private static AdvicePlan FromSmaps(MemoryAdvice advice, MappingSelection selection)
     {
@@ -96,7 +96,7 @@ public partial class AdviceMappingsTests
     {
         using var region = new Region();
         var plan = new AdvicePlan(MemoryAdvice.Cold);
-        MappingSource source = AdviceMappings.Collect(Self, "self", MappingSelection.All, plan, out string? reason);
+        MappingSource source = AdviceMappings.Collect(Self, "self", MappingSelection.All, plan, out SmapsCause? reason);
         Assert.True(source == MappingSource.Maps, $"smaps was read: {reason}");
         var fromMaps = Within(plan, region);
         Assert.Equal(8, fromMaps.Count);
@@ -116,7 +116,7 @@ public partial class AdviceMappingsTests
             Assert.Equal(MappingSource.Smaps, AdviceMappings.Collect(Self, "self", MappingSelection.All, plan));
             var ranges = Within(plan, region);
             Assert.Equal(8, ranges.Count);
-            Assert.Contains("'lo'", ranges[3].Skip);
+            Assert.Equal(SkipKind.Locked, ranges[3].Skip?.Kind);
             Assert.All(ranges.Where((_, i) => i != 3), r => Assert.Null(r.Skip));
 
             // Advice that looks at no VmFlags still needs no smaps.

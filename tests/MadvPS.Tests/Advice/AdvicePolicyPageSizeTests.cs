@@ -27,14 +27,14 @@ public class AdvicePolicyPageSizeTests
     {
         PageGeometry geometry = PageGeometry.ForPageSize(page);
         ulong aligned = 0x7f0000000000UL;
-        Assert.Null(AdvicePolicy.SkipReason(MemoryAdvice.Collapse, aligned, huge, null, MappingKind.Anonymous, geometry));
+        Assert.Null(AdvicePolicy.Skip(MemoryAdvice.Collapse, aligned, huge, null, MappingKind.Anonymous, geometry));
         // One page short of a block, or a block that starts one page late: none fits.
-        Assert.NotNull(AdvicePolicy.SkipReason(MemoryAdvice.Collapse, aligned, huge - page, null, MappingKind.Anonymous, geometry));
-        Assert.NotNull(AdvicePolicy.SkipReason(MemoryAdvice.Collapse, aligned + (ulong)page, huge, null, MappingKind.Anonymous, geometry));
+        Assert.NotNull(AdvicePolicy.Skip(MemoryAdvice.Collapse, aligned, huge - page, null, MappingKind.Anonymous, geometry));
+        Assert.NotNull(AdvicePolicy.Skip(MemoryAdvice.Collapse, aligned + (ulong)page, huge, null, MappingKind.Anonymous, geometry));
         // Starting a page late but a block and a page long holds the next aligned block only if long enough.
-        Assert.Null(AdvicePolicy.SkipReason(MemoryAdvice.Collapse, aligned + (ulong)page, 2 * huge, null, MappingKind.Anonymous, geometry));
+        Assert.Null(AdvicePolicy.Skip(MemoryAdvice.Collapse, aligned + (ulong)page, 2 * huge, null, MappingKind.Anonymous, geometry));
         // Other advice does not look at the huge page size.
-        Assert.Null(AdvicePolicy.SkipReason(MemoryAdvice.PageOut, aligned, page, null, MappingKind.Anonymous, geometry));
+        Assert.Null(AdvicePolicy.Skip(MemoryAdvice.PageOut, aligned, page, null, MappingKind.Anonymous, geometry));
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public class AdvicePolicySealTests
     [InlineData(MemoryAdvice.DontNeed, VmFlags.Read, false)]
     public void DiscardingAdviceSkipsSealedReadOnlyAnonymousMemory(MemoryAdvice advice, VmFlags flags, bool skipped)
     {
-        string? reason = AdvicePolicy.SkipReason(advice, 0x7f0000000000, 4096, flags, MappingKind.Anonymous);
-        Assert.Equal(skipped, reason is not null && reason.Contains("sealed"));
+        RangeSkip? reason = AdvicePolicy.Skip(advice, 0x7f0000000000, 4096, flags, MappingKind.Anonymous);
+        Assert.Equal(skipped, reason?.Kind == SkipKind.Sealed);
     }
 }

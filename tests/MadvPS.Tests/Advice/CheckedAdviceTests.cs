@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
+using MadvPS.Commands;
 using MadvPS.Core;
 using MadvPS.Interop;
 using Xunit;
@@ -70,9 +71,10 @@ public sealed partial class CheckedAdviceTests : IDisposable
 
         using ProcessHandle self = OpenSelf();
         long callsBefore = Libc.ProcessMadviseCalls;
-        string source = plan.ExecuteChecked(self, null, null, null);
+        LiveCheck source = plan.ExecuteChecked(self, null, null, null);
 
-        Assert.Contains("/maps", source);
+        Assert.Equal(LiveSource.Maps, source.Source);
+        Assert.Contains("/maps read beside the calls", FailureText.LiveCheck(source));
         Assert.Equal(1, Libc.ProcessMadviseCalls - callsBefore); // 225 ranges: one call
         Assert.Equal(1, plan.Calls);
         for (int k = 0; k < pages; k++)
@@ -83,11 +85,11 @@ public sealed partial class CheckedAdviceTests : IDisposable
             {
                 Assert.False(range.Outcome.Sent, $"page {i} changed and must not be sent");
                 Assert.Equal(0, range.Outcome.BytesAdvised);
-                Assert.Contains("now r--p, was rw-p", range.Changed);
+                Assert.Contains("now r--p, was rw-p", FailureText.Changes(range.Changes!));
             }
             else
             {
-                Assert.Null(range.Changed);
+                Assert.Null(range.Changes);
                 Assert.True(range.Outcome.Sent);
                 Assert.Equal(Page, range.Outcome.BytesAdvised);
             }
@@ -124,7 +126,7 @@ public sealed partial class CheckedAdviceTests : IDisposable
         Assert.Equal(large - changed, bigRange.Outcome.BytesAdvised);
         Assert.Equal(changed, bigRange.ChangedBytes);
         ulong changedStart = (ulong)big + (ulong)(large - changed);
-        Assert.Contains($"{changedStart:x}-{changedStart + (ulong)changed:x} is now r--p, was rw-p", bigRange.Changed);
+        Assert.Contains($"{changedStart:x}-{changedStart + (ulong)changed:x} is now r--p, was rw-p", FailureText.Changes(bigRange.Changes!));
         Assert.All(plan.Ranges.Take(100), r => Assert.Equal(Page, r.Outcome.BytesAdvised));
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using MadvPS.Commands;
 using MadvPS.Core;
 using Xunit;
 
@@ -17,7 +18,7 @@ public class LiveMappingsTests
     {
         var range = Range(0x10000, 0x4000, s_fileA);
         LiveMappings.Check(range, new List<LiveVma> { new(0x10000, 0x14000, "r--p", 0, "fd:01", 3, "/srv/a.bin") });
-        Assert.Null(range.Changed);
+        Assert.Null(range.Changes);
         Assert.Null(range.Pieces); // null: sent as it is, whole
         Assert.Equal(0, range.ChangedBytes);
     }
@@ -29,7 +30,10 @@ public class LiveMappingsTests
         LiveMappings.Check(range, new List<LiveVma> { new(0x10000, 0x14000, "r--p", 0, "fd:01", 7, "/srv/b.bin") });
         Assert.Empty(range.Pieces!);
         Assert.Equal(0x4000, range.ChangedBytes);
-        Assert.Contains("now /srv/b.bin, inode 7, was /srv/a.bin, inode 3", range.Changed);
+        RangeChange change = Assert.Single(range.Changes!);
+        Assert.Equal((RangeChangeKind.Differs, MappingFields.Path | MappingFields.Inode), (change.Kind, change.Fields));
+        Assert.Equal((0x10000UL, 0x14000UL, 7UL, 3UL), (change.From, change.To, change.Now.Inode, change.Was!.Inode));
+        Assert.Contains("now /srv/b.bin, inode 7, was /srv/a.bin, inode 3", FailureText.Changes(range.Changes!));
     }
 
     [Fact]
@@ -44,8 +48,8 @@ public class LiveMappingsTests
         });
         Assert.Equal(new[] { new AdviceRange(0x10000, 0x2000) }, range.Pieces);
         Assert.Equal(0x2000, range.ChangedBytes);
-        Assert.Contains("12000-13000 is not mapped any more", range.Changed);
-        Assert.Contains("13000-14000 is now anonymous memory", range.Changed);
+        Assert.Contains("12000-13000 is not mapped any more", FailureText.Changes(range.Changes!));
+        Assert.Contains("13000-14000 is now anonymous memory", FailureText.Changes(range.Changes!));
     }
 
     [Fact]
@@ -54,7 +58,7 @@ public class LiveMappingsTests
         var range = Range(0x10000, 0x1000, s_fileA);
         LiveMappings.Check(range, new List<LiveVma> { new(0x10000, 0x11000, "r--p", 0x5000, "fd:01", 3, "/srv/a.bin") });
         Assert.Empty(range.Pieces!);
-        Assert.Contains("offset 5000", range.Changed);
+        Assert.Contains("offset 5000", FailureText.Changes(range.Changes!));
     }
 
     [Fact]
@@ -73,7 +77,7 @@ public class LiveMappingsTests
         LiveMappings.Check(range, new List<LiveVma>());
         Assert.Empty(range.Pieces!);
         Assert.Equal(0x3000, range.ChangedBytes);
-        Assert.Contains("10000-13000 is not mapped any more", range.Changed);
+        Assert.Contains("10000-13000 is not mapped any more", FailureText.Changes(range.Changes!));
     }
 
     [Fact]
@@ -98,7 +102,7 @@ public class LiveMappingsTests
         LiveMappings.Check(anonymous, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(vmas), ref cursor);
         Assert.Equal(1, cursor);
 
-        Assert.All(new[] { late, early, anonymous }, r => Assert.Null(r.Changed));
+        Assert.All(new[] { late, early, anonymous }, r => Assert.Null(r.Changes));
         Assert.All(new[] { late, early, anonymous }, r => Assert.Null(r.Pieces));
     }
 
@@ -117,15 +121,15 @@ public class LiveMappingsTests
 
         Assert.Empty(strict.Pieces!);
         Assert.Equal(0x4000, strict.ChangedBytes);
-        Assert.Contains("now part of the mapping 10000-18000, was the mapping 10000-14000", strict.Changed);
-        Assert.Null(plain.Changed);
+        Assert.Contains("now part of the mapping 10000-18000, was the mapping 10000-14000", FailureText.Changes(strict.Changes!));
+        Assert.Null(plain.Changes);
         Assert.Null(plain.Pieces);
 
         // The same bounds as read: sent whole.
         var unchanged = Range(0x10000, 0x4000, identity);
         unchanged.SameBounds = true;
         LiveMappings.Check(unchanged, new List<LiveVma> { new(0x10000, 0x14000, "rw-p", 0, "00:00", 0, "") });
-        Assert.Null(unchanged.Changed);
+        Assert.Null(unchanged.Changes);
         Assert.Null(unchanged.Pieces);
     }
 }

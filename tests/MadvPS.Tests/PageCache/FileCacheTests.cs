@@ -93,7 +93,7 @@ public sealed class FileCacheTests : IDisposable
         Assert.Equal((int)((size + window - 1) / window), load.Calls);
         Assert.Equal(size, load.After.Cached);
         Assert.Equal((0L, (long)size), (load.Offset, load.Length));
-        Assert.Equal("", load.Note);
+        Assert.Empty(load.Notes);
     }
 
     [Fact]
@@ -107,14 +107,16 @@ public sealed class FileCacheTests : IDisposable
 
         FileAdviceOutcome kept = FileAdvisor.Advise(file, FileAdvice.DontNeed, 0, 0, flush: false);
         Assert.True(kept.After.Cached > size / 2, $"dirty pages under writeback stay cached; {kept.After.Cached} did");
-        Assert.Contains("were dirty", kept.Note);
-        Assert.Contains("-Flush", kept.Note);
+        Assert.Contains(kept.Notes, n => n.Kind == FileNoteKind.DirtyKept);
+        Assert.Contains("were dirty", FailureText.FileNotes(FileAdvice.DontNeed, kept.Notes));
+        Assert.Contains("-Flush", FailureText.FileNotes(FileAdvice.DontNeed, kept.Notes));
 
         Write("dirty", size, sync: false);
         FileAdviceOutcome flushed = FileAdvisor.Advise(file, FileAdvice.DontNeed, 0, 0, flush: true);
         Assert.True(flushed.Flushed);
         Assert.InRange(flushed.After.Cached, 0, 64 * 1024);
-        Assert.DoesNotContain("dirty", flushed.Note);
+        Assert.DoesNotContain(flushed.Notes, n => n.Kind == FileNoteKind.DirtyKept);
+        Assert.DoesNotContain("dirty", FailureText.FileNotes(FileAdvice.DontNeed, flushed.Notes));
     }
 
     [Fact]
@@ -125,7 +127,7 @@ public sealed class FileCacheTests : IDisposable
         foreach (FileAdvice advice in new[] { FileAdvice.Sequential, FileAdvice.Random, FileAdvice.NoReuse, FileAdvice.Normal })
         {
             FileAdviceOutcome outcome = FileAdvisor.Advise(file, advice, 0, 0, flush: false);
-            Assert.Contains("no reader is affected", outcome.Note);
+            Assert.Contains("no reader is affected", FailureText.FileNotes(advice, outcome.Notes));
         }
     }
 

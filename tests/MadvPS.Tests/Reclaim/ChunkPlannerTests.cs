@@ -189,8 +189,8 @@ public class ChunkPlannerTests
         var memory = new Memory();
         memory.Fill(Base, 2 * MiB);
         var planner = new ChunkPlanner(s_settings);
-        Assert.NotNull(planner.Excluded(Mapping(Base, 2 * MiB, 2 * MiB, 0, flags: VmFlags.Read | VmFlags.Locked)));
-        Assert.NotNull(planner.Excluded(Mapping(Base, 2 * MiB, 2 * MiB, 0, MappingKind.Vdso, VmFlags.Read)));
+        Assert.Equal(ReclaimExclusion.Skipped, planner.Excluded(Mapping(Base, 2 * MiB, 2 * MiB, 0, flags: VmFlags.Read | VmFlags.Locked)));
+        Assert.Equal(ReclaimExclusion.KernelMapping, planner.Excluded(Mapping(Base, 2 * MiB, 2 * MiB, 0, MappingKind.Vdso, VmFlags.Read)));
         Assert.Empty(planner.Observe(1, new[] { Mapping(Base, 2 * MiB, 2 * MiB, 0, flags: VmFlags.Read | VmFlags.Locked) }, memory).Candidates);
     }
 

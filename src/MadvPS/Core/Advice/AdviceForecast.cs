@@ -101,27 +101,6 @@ internal sealed class AdviceForecast
 
     private long _swapUsed;
 
-    /// <summary>One line for ShouldProcess and -Verbose.</summary>
-    public string Describe(MemoryAdvice advice)
-    {
-        if (Unknown)
-        {
-            return "effect not foretold: its smaps cannot be read";
-        }
-
-        string text = $"{Display.Bytes(Resident)} resident, {Display.Bytes(PrivateResident)} of it private, {Display.Bytes(Swapped)} already in swap";
-        if (advice == MemoryAdvice.PageOut || Foretold > 0)
-        {
-            text += $"; foretold to leave RAM: {Display.Bytes(Foretold)}";
-        }
-
-        var over = new List<string>();
-        if (Shared > 0) over.Add($"{Display.Bytes(Shared)} shared with other processes");
-        if (Locked > 0) over.Add($"{Display.Bytes(Locked)} locked");
-        if (NoSwap > 0) over.Add($"{Display.Bytes(NoSwap)} anonymous or shmem with no free swap");
-        return over.Count == 0 ? text : $"{text}; passed over: {string.Join(", ", over)}";
-    }
-
     /// <summary>
     /// The figures of [start, start+length) from live smaps entries (sorted by start), each VMA's
     /// figures taken in proportion to the part of it that the range covers.

@@ -16,6 +16,20 @@ internal enum MappingSource
     Smaps,
 }
 
+/// <summary>Why smaps was read rather than maps.</summary>
+internal enum SmapsCauseKind
+{
+    /// <summary>The process has locked memory (VmLck is <see cref="SmapsCause.LockedBytes"/>).</summary>
+    LockedMemory,
+    /// <summary>Its VmLck could not be read.</summary>
+    LockedUnknown,
+    /// <summary>A selected mapping (Start, End, Path) is not anonymous memory or a regular file on a page-cache filesystem.</summary>
+    NotPageCache,
+}
+
+/// <summary>Why smaps was read rather than maps: the kind, and the figure or the mapping behind it.</summary>
+internal sealed record SmapsCause(SmapsCauseKind Kind, long LockedBytes = 0, ulong Start = 0, ulong End = 0, string Path = "");
+
 /// <summary>
 /// Lists the mappings of a process into an <see cref="AdvicePlan"/> for Set-ProcessMadvise, from
 /// /proc/PID/maps whenever that gives the same plan as smaps, which costs the kernel ten times as
@@ -50,7 +64,7 @@ internal static class AdviceMappings
 
     /// <param name="smapsReason">Why smaps was read (the first mapping maps could not clear), or null.</param>
     /// <param name="stopping">Checked between mappings of smaps; when it says stop, the listing ends part way.</param>
-    public static MappingSource Collect(ProcessStat process, string processName, MappingSelection selection, AdvicePlan plan, out string? smapsReason, Func<bool>? stopping = null)
+    public static MappingSource Collect(ProcessStat process, string processName, MappingSelection selection, AdvicePlan plan, out SmapsCause? smapsReason, Func<bool>? stopping = null)
     {
         using ProcDirectory directory = ProcDirectory.Open(process);
         smapsReason = TryCollectFromMaps(directory, process, selection, plan);
@@ -78,14 +92,14 @@ internal static class AdviceMappings
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     // Null when the plan was filled from maps, else why smaps is needed (and the plan is untouched).
-    private static string? TryCollectFromMaps(ProcDirectory directory, ProcessStat process, MappingSelection selection, AdvicePlan plan)
+    private static SmapsCause? TryCollectFromMaps(ProcDirectory directory, ProcessStat process, MappingSelection selection, AdvicePlan plan)
     {
         string root = directory.Path;
         bool needsFlags = AdviceFacts.Of(plan.Advice).NeedsLruPages;
         long locked = needsFlags ? LockedBytes(root) : 0;
         if (locked != 0)
         {
-            return locked > 0 ? $"the process has locked memory (VmLck {locked / 1024} kB)" : "its VmLck could not be read";
+            return locked > 0 ? new SmapsCause(SmapsCauseKind.LockedMemory, LockedBytes: locked) : new SmapsCause(SmapsCauseKind.LockedUnknown);
         }
 
         var ranges = new List<(ulong Start, ulong End, string Path, MappingKind Kind)>();
@@ -99,7 +113,7 @@ internal static class AdviceMappings
 
             if (needsFlags && !CannotBeLruExcluded(entry, root, files))
             {
-                return $"{entry.Start:x}-{entry.End:x} {entry.Path} is not anonymous memory or a regular file on a page-cache filesystem";
+                return new SmapsCause(SmapsCauseKind.NotPageCache, Start: entry.Start, End: entry.End, Path: entry.Path);
             }
 
             ranges.Add((entry.Start, entry.End, entry.Path, entry.Kind));

@@ -11,7 +11,7 @@ internal sealed class PlannedRange
     public ulong Start;
     public long Length;
     public string Path = "";
-    public string? SkipReason;
+    public RangeSkip? Skip;
     public RangeOutcome Outcome;
     /// <summary>What the object said the mapping was, for the check against the live address space; null when not given.</summary>
     public MappingIdentity? Identity;
@@ -23,8 +23,8 @@ internal sealed class PlannedRange
     public bool SameBounds;
     /// <summary>After the live check: the parts still as read, which are the only ones sent; null when not checked.</summary>
     public List<AdviceRange>? Pieces;
-    /// <summary>After the live check: what differs for the parts not sent, or null.</summary>
-    public string? Changed;
+    /// <summary>After the live check: what differs for the parts not sent (Commands words it), or null.</summary>
+    public List<RangeChange>? Changes;
     public long ChangedBytes;
     /// <summary>The smaps figures the object carried when it was read; null when it carried none.</summary>
     public ResidentFigures? Figures;
@@ -34,6 +34,22 @@ internal sealed class PlannedRange
     public ResidentFigures Foreseen;
     public long ForetoldBytes;
 }
+
+/// <summary>Where the live VMAs of a checked advice came from.</summary>
+internal enum LiveSource
+{
+    /// <summary>No range was to be sent: nothing was checked.</summary>
+    Nothing,
+    /// <summary>PROCMAP_QUERY (Vmas: the VMAs it returned).</summary>
+    Query,
+    /// <summary>Not checked: no read access to maps (process_madvise makes the same access check).</summary>
+    NoAccess,
+    /// <summary>/proc/PID/maps read beside the calls (Vmas read; QueriedRanges: large ranges checked by PROCMAP_QUERY).</summary>
+    Maps,
+}
+
+/// <summary>How the ranges of an advice were checked against the live address space, for -Verbose.</summary>
+internal readonly record struct LiveCheck(LiveSource Source, int ProcessId, int Vmas = 0, int QueriedRanges = 0);
 
 /// <summary>The ranges of one process and one advice: which are sent, which are skipped and why.</summary>
 internal sealed class AdvicePlan
@@ -71,13 +87,13 @@ internal sealed class AdvicePlan
             Start = start,
             Length = length,
             Path = path,
-            SkipReason = AdvicePolicy.SkipReason(Advice, start, length, flags, kind),
+            Skip = AdvicePolicy.Skip(Advice, start, length, flags, kind),
             Identity = identity,
             Flags = flags,
             Kind = kind,
         };
         Ranges.Add(range);
-        if (range.SkipReason is null)
+        if (range.Skip is null)
         {
             RangesToSend++;
             BytesToSend += length;
@@ -111,7 +127,7 @@ internal sealed class AdvicePlan
         List<MemoryMapping>? live = null;
         foreach (PlannedRange range in Ranges)
         {
-            if (range.SkipReason is not null)
+            if (range.Skip is not null)
             {
                 continue;
             }
@@ -161,11 +177,11 @@ internal sealed class AdvicePlan
     /// <returns>Where the live VMAs came from, for -Verbose.</returns>
     /// <exception cref="ProcessAdviceException">The kernel refused the call as a whole.</exception>
     /// <exception cref="ProcessAccessException">The process exited while its maps were read.</exception>
-    public string ExecuteChecked(ProcessHandle process, Func<bool>? shouldStop, Action<AdviceCall>? onCall, Action<int, int>? progress)
+    public LiveCheck ExecuteChecked(ProcessHandle process, Func<bool>? shouldStop, Action<AdviceCall>? onCall, Action<int, int>? progress)
     {
         if (RangesToSend == 0)
         {
-            return "nothing to check";
+            return new LiveCheck(LiveSource.Nothing, process.ProcessId);
         }
 
         if (RangesToSend <= VmaQuery.MaxRanges)
@@ -173,7 +189,7 @@ internal sealed class AdvicePlan
             var toCheck = new List<PlannedRange>(RangesToSend);
             foreach (PlannedRange range in Ranges)
             {
-                if (range.SkipReason is null)
+                if (range.Skip is null)
                 {
                     toCheck.Add(range);
                 }
@@ -187,7 +203,7 @@ internal sealed class AdvicePlan
                 }
 
                 Execute(process, shouldStop, onCall, progress);
-                return $"PROCMAP_QUERY, {queried.Count} VMA(s)";
+                return new LiveCheck(LiveSource.Query, process.ProcessId, queried.Count);
             }
         }
 
@@ -195,7 +211,7 @@ internal sealed class AdvicePlan
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private string ExecuteAsMapsIsRead(ProcessHandle process, Func<bool>? shouldStop, Action<AdviceCall>? onCall, Action<int, int>? progress)
+    private LiveCheck ExecuteAsMapsIsRead(ProcessHandle process, Func<bool>? shouldStop, Action<AdviceCall>? onCall, Action<int, int>? progress)
     {
         // The ranges to send in address order (they usually come so: then there is nothing to
         // sort), packed into calls as Execute packs them.
@@ -204,7 +220,7 @@ internal sealed class AdvicePlan
         int n = 0;
         for (int i = 0; i < Ranges.Count; i++)
         {
-            if (Ranges[i].SkipReason is null)
+            if (Ranges[i].Skip is null)
             {
                 if (n > 0 && starts is null && Ranges[i].Start < Ranges[order[n - 1]].Start)
                 {
@@ -292,7 +308,7 @@ internal sealed class AdvicePlan
                         checkedRanges[owner] = false;
                         range.Pieces = null;
                         Execute(process, shouldStop, onCall, progress);
-                        return "not checked: no read access to its maps; process_madvise makes the same access check";
+                        return new LiveCheck(LiveSource.NoAccess, process.ProcessId);
                     }
 
                     LiveMappings.Check(range, feed.Vmas, ref cursor);
@@ -341,8 +357,7 @@ internal sealed class AdvicePlan
             Calls = batcher.Calls;
         }
 
-        return $"/proc/{process.ProcessId}/maps read beside the calls, {feed.Count} VMA(s)" +
-            (queried > 0 ? $"; {queried} large range(s) by PROCMAP_QUERY" : "");
+        return new LiveCheck(LiveSource.Maps, process.ProcessId, feed.Count, queried);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -353,7 +368,7 @@ internal sealed class AdvicePlan
         for (int i = 0; i < Ranges.Count; i++)
         {
             PlannedRange range = Ranges[i];
-            if (range.SkipReason is not null)
+            if (range.Skip is not null)
             {
                 continue;
             }

@@ -2,6 +2,43 @@ using System;
 
 namespace MadvPS.Core;
 
+/// <summary>Why a range is not sent (<see cref="RangeSkip"/>); Commands word each.</summary>
+internal enum SkipKind
+{
+    /// <summary>The range is empty.</summary>
+    Empty,
+
+    /// <summary>[vsyscall], in the kernel's half of the address space.</summary>
+    Vsyscall,
+
+    /// <summary>Start plus length passes 2^64.</summary>
+    PastAddressSpace,
+
+    /// <summary>The range reaches into the kernel's half (at or past <see cref="RangeSkip.UserSpaceEnd"/>).</summary>
+    KernelHalf,
+
+    /// <summary>LRU advice on locked memory (VmFlags lo).</summary>
+    Locked,
+
+    /// <summary>LRU advice on PFN-mapped memory (VmFlags pf).</summary>
+    PfnMap,
+
+    /// <summary>LRU advice on hugetlbfs memory (VmFlags ht).</summary>
+    HugeTlb,
+
+    /// <summary>LRU advice on device (I/O) memory (VmFlags io).</summary>
+    DeviceMemory,
+
+    /// <summary>Discarding advice on sealed read-only anonymous memory (VmFlags sl).</summary>
+    Sealed,
+
+    /// <summary>Collapse without a whole aligned PMD huge page (<see cref="RangeSkip.HugePageSize"/>) inside the range.</summary>
+    NoHugeBlock,
+}
+
+/// <summary>Why a range is not sent: the kind, the advice and the range, and the limit it broke.</summary>
+internal sealed record RangeSkip(SkipKind Kind, MemoryAdvice Advice, ulong Start, long Length, ulong UserSpaceEnd = 0, long HugePageSize = 0);
+
 /// <summary>Which ranges an advice can take, decided before anything is sent.</summary>
 internal static class AdvicePolicy
 {
@@ -11,26 +48,26 @@ internal static class AdvicePolicy
 
     /// <summary>Why the range is not sent, or null when it should be.</summary>
     /// <param name="geometry">The page sizes to judge by; null for the running kernel's.</param>
-    public static string? SkipReason(MemoryAdvice advice, ulong start, long length, VmFlags? flags, MappingKind? kind, PageGeometry? geometry = null)
+    public static RangeSkip? Skip(MemoryAdvice advice, ulong start, long length, VmFlags? flags, MappingKind? kind, PageGeometry? geometry = null)
     {
         if (length <= 0)
         {
-            return "The range is empty.";
+            return new RangeSkip(SkipKind.Empty, advice, start, length);
         }
 
         if (kind == MappingKind.Vsyscall)
         {
-            return "[vsyscall] lies in the kernel's half of the address space; the kernel would fail the whole call with EFAULT.";
+            return new RangeSkip(SkipKind.Vsyscall, advice, start, length);
         }
 
         if ((ulong)length > ulong.MaxValue - start)
         {
-            return $"Start 0x{start:x} plus Size {length} passes 2^64: no address space holds this range. Check -Address and -Length.";
+            return new RangeSkip(SkipKind.PastAddressSpace, advice, start, length);
         }
 
         if (start >= UserSpaceEnd || start + (ulong)length > UserSpaceEnd)
         {
-            return $"The range 0x{start:x}-0x{start + (ulong)length:x} reaches into the kernel's half of the address space (user space ends below 0x{UserSpaceEnd:x} even with 5-level page tables); the kernel would fail the whole call with EFAULT.";
+            return new RangeSkip(SkipKind.KernelHalf, advice, start, length, UserSpaceEnd);
         }
 
         AdviceFact fact = AdviceFacts.Of(advice);
@@ -39,10 +76,10 @@ internal static class AdvicePolicy
             // can_madv_lru_vma() (mm/madvise.c): !(vm_flags & (VM_LOCKED|VM_PFNMAP|VM_HUGETLB)),
             // and VM_IO mappings are PFN maps of device memory. The kernel answers EINVAL and
             // stops walking the VMAs of that iovec.
-            if ((f & VmFlags.Locked) != 0) return $"{advice} does not apply to locked (mlocked) memory: VmFlags 'lo'.";
-            if ((f & VmFlags.PfnMap) != 0) return $"{advice} does not apply to PFN-mapped memory: VmFlags 'pf'.";
-            if ((f & VmFlags.HugeTlb) != 0) return $"{advice} does not apply to hugetlbfs memory: VmFlags 'ht'.";
-            if ((f & VmFlags.IO) != 0) return $"{advice} does not apply to device (I/O) memory: VmFlags 'io'.";
+            if ((f & VmFlags.Locked) != 0) return new RangeSkip(SkipKind.Locked, advice, start, length);
+            if ((f & VmFlags.PfnMap) != 0) return new RangeSkip(SkipKind.PfnMap, advice, start, length);
+            if ((f & VmFlags.HugeTlb) != 0) return new RangeSkip(SkipKind.HugeTlb, advice, start, length);
+            if ((f & VmFlags.IO) != 0) return new RangeSkip(SkipKind.DeviceMemory, advice, start, length);
         }
 
         // mseal(2) (6.10): the kernel refuses discarding advice with EPERM on a sealed VMA that
@@ -52,7 +89,7 @@ internal static class AdvicePolicy
             && (s & (VmFlags.Write | VmFlags.Shared)) == 0
             && kind is null or MappingKind.Anonymous or MappingKind.Heap or MappingKind.Stack or MappingKind.NamedAnonymous)
         {
-            return $"{advice} is refused on sealed (mseal) read-only anonymous memory: VmFlags 'sl'.";
+            return new RangeSkip(SkipKind.Sealed, advice, start, length);
         }
 
         if (advice == MemoryAdvice.Collapse)
@@ -61,8 +98,7 @@ internal static class AdvicePolicy
             ulong alignedStart = (start + huge - 1) & ~(huge - 1);
             if (alignedStart + huge > start + (ulong)length)
             {
-                string size = Display.Bytes((long)huge);
-                return $"Collapse needs a {size}-aligned {size} block (this kernel's PMD huge page) inside the range; this range holds none.";
+                return new RangeSkip(SkipKind.NoHugeBlock, advice, start, length, HugePageSize: (long)huge);
             }
         }
 

@@ -21,6 +21,44 @@ internal sealed record MappingIdentity(string? Permissions, string? Device, ulon
     public bool IsEmpty => Permissions is null && Device is null && Inode is null && Offset is null && Path is null;
 }
 
+/// <summary>The fields of a mapping's identity that can differ from what was read.</summary>
+[Flags]
+internal enum MappingFields
+{
+    None = 0,
+    Path = 1,
+    Device = 2,
+    Inode = 4,
+    Permissions = 8,
+    Offset = 16,
+    Bounds = 32,
+}
+
+/// <summary>How a part of a range changed since the read.</summary>
+internal enum RangeChangeKind
+{
+    /// <summary>No VMA covers it any more.</summary>
+    Unmapped,
+
+    /// <summary>A VMA covers it, with another identity (<see cref="RangeChange.Fields"/> say which fields).</summary>
+    Differs,
+}
+
+/// <summary>
+/// One part of a range (From to To) that changed since the read, and so was not sent. For
+/// <see cref="RangeChangeKind.Differs"/>: the fields that differ, the VMA there now and the
+/// identity read; the offsets are those of the page at From, now and as read.
+/// </summary>
+internal sealed record RangeChange(
+    ulong From,
+    ulong To,
+    RangeChangeKind Kind,
+    MappingFields Fields = MappingFields.None,
+    LiveVma Now = default,
+    MappingIdentity? Was = null,
+    ulong OffsetNow = 0,
+    ulong OffsetWas = 0);
+
 /// <summary>
 /// Checks ranges against the address space as it is now, just before the calls that carry them:
 /// each range is cut into the parts that lie in a VMA that still has the identity read, which are
@@ -31,7 +69,7 @@ internal static class LiveMappings
     /// <summary>
     /// Splits <paramref name="range"/> over <paramref name="vmas"/> (sorted by start, not
     /// overlapping, as maps lists them): sets its Pieces to the parts still as read, and its
-    /// Changed to what differs for the rest (null when nothing does).
+    /// Changes to what differs for the rest (null when nothing does).
     /// </summary>
     public static void Check(PlannedRange range, IReadOnlyList<LiveVma> vmas) =>
         Check(range, vmas is List<LiveVma> list ? CollectionsMarshal.AsSpan(list) : vmas.ToArray());
@@ -70,13 +108,13 @@ internal static class LiveMappings
         if (first < vmas.Length && vmas[first].Start <= start && vmas[first].End >= end && Same(range, in vmas[first], start))
         {
             range.Pieces = null;
-            range.Changed = null;
+            range.Changes = null;
             range.ChangedBytes = 0;
             return;
         }
 
         var pieces = new List<AdviceRange>(1);
-        var changes = new List<string>();
+        var changes = new List<RangeChange>();
         long changedBytes = 0;
         ulong at = start;
         for (int i = first; i < vmas.Length && at < end; i++)
@@ -89,20 +127,20 @@ internal static class LiveMappings
 
             if (vma.Start > at)
             {
-                changes.Add($"{at:x}-{vma.Start:x} is not mapped any more");
+                changes.Add(new RangeChange(at, vma.Start, RangeChangeKind.Unmapped));
                 changedBytes += (long)(vma.Start - at);
                 at = vma.Start;
             }
 
             ulong pieceEnd = Math.Min(end, vma.End);
-            string? difference = Same(range, in vma, at) ? null : Differs(range, vma, at);
+            RangeChange? difference = Same(range, in vma, at) ? null : Differs(range, vma, at, pieceEnd);
             if (difference is null)
             {
                 pieces.Add(new AdviceRange(at, (long)(pieceEnd - at)));
             }
             else
             {
-                changes.Add($"{at:x}-{pieceEnd:x} is {difference}");
+                changes.Add(difference);
                 changedBytes += (long)(pieceEnd - at);
             }
 
@@ -111,13 +149,13 @@ internal static class LiveMappings
 
         if (at < end)
         {
-            changes.Add($"{at:x}-{end:x} is not mapped any more");
+            changes.Add(new RangeChange(at, end, RangeChangeKind.Unmapped));
             changedBytes += (long)(end - at);
         }
 
         range.Pieces = pieces;
         range.ChangedBytes = changedBytes;
-        range.Changed = changes.Count == 0 ? null : string.Join("; ", changes);
+        range.Changes = changes.Count == 0 ? null : changes;
     }
 
     // Whether the VMA now at address has the identity read (the fields the object carried).
@@ -141,8 +179,8 @@ internal static class LiveMappings
     private static bool BoundsAsRead(MappingIdentity was, in LiveVma vma) =>
         was.VmaStart is not ulong start || was.VmaEnd is not ulong end || (vma.Start == start && vma.End == end);
 
-    // What differs between the identity read and the VMA now at address, or null.
-    private static string? Differs(PlannedRange range, LiveVma vma, ulong address)
+    // What differs between the identity read and the VMA now at address (up to to), or null.
+    private static RangeChange? Differs(PlannedRange range, LiveVma vma, ulong address, ulong to)
     {
         MappingIdentity? was = range.Identity;
         if (was is null || was.IsEmpty)
@@ -150,50 +188,43 @@ internal static class LiveMappings
             return null;
         }
 
-        var now = new List<string>();
-        var then = new List<string>();
+        MappingFields fields = MappingFields.None;
         if (was.Path is not null && !string.Equals(was.Path, vma.Path, StringComparison.Ordinal))
         {
-            now.Add(Name(vma.Path));
-            then.Add(Name(was.Path));
+            fields |= MappingFields.Path;
         }
 
         if (was.Device is not null && !string.Equals(was.Device, vma.Device, StringComparison.OrdinalIgnoreCase))
         {
-            now.Add($"device {vma.Device}");
-            then.Add($"device {was.Device}");
+            fields |= MappingFields.Device;
         }
 
         if (was.Inode is ulong inode && inode != vma.Inode)
         {
-            now.Add($"inode {vma.Inode}");
-            then.Add($"inode {inode}");
+            fields |= MappingFields.Inode;
         }
 
         if (was.Permissions is not null && !string.Equals(was.Permissions, vma.Permissions, StringComparison.Ordinal))
         {
-            now.Add(vma.Permissions);
-            then.Add(was.Permissions);
+            fields |= MappingFields.Permissions;
         }
 
         // The same file mapped again at another offset: the page at this address is another one.
-        if (was.Offset is ulong offset && offset + (address - range.Start) != vma.Offset + (address - vma.Start) && vma.Inode != 0)
+        ulong offsetNow = vma.Offset + (address - vma.Start);
+        ulong offsetWas = was.Offset is ulong offset ? offset + (address - range.Start) : 0;
+        if (was.Offset is not null && offsetWas != offsetNow && vma.Inode != 0)
         {
-            now.Add($"offset {vma.Offset + (address - vma.Start):x}");
-            then.Add($"offset {offset + (address - range.Start):x}");
+            fields |= MappingFields.Offset;
         }
 
         // A mapping of the same kind that grew, shrank, split, merged or took another's place.
         if (range.SameBounds && !BoundsAsRead(was, vma))
         {
-            now.Add($"part of the mapping {vma.Start:x}-{vma.End:x}");
-            then.Add($"the mapping {was.VmaStart:x}-{was.VmaEnd:x}");
+            fields |= MappingFields.Bounds;
         }
 
-        return now.Count == 0 ? null : $"now {string.Join(", ", now)}, was {string.Join(", ", then)}";
+        return fields == MappingFields.None ? null : new RangeChange(address, to, RangeChangeKind.Differs, fields, vma, was, offsetNow, offsetWas);
     }
-
-    private static string Name(string path) => path.Length == 0 ? "anonymous memory" : path;
 
     // Binary search: the first VMA whose end is after address.
     private static int FirstEndingAfter(ReadOnlySpan<LiveVma> vmas, ulong address)

@@ -30,7 +30,7 @@ internal sealed class ProcessAdviceRun : IDisposable
     public MappingSelection Selection { get; }
     public MappingSource Source { get; private set; }
     /// <summary>Why smaps was read rather than maps, or null.</summary>
-    public string? SmapsReason { get; private set; }
+    public SmapsCause? SmapsReason { get; private set; }
     /// <summary>What the freeze achieved; null when none was asked for.</summary>
     public FreezeOutcome? Freeze { get; private set; }
     /// <summary>What the advice is foretold to take (null when the listing was stopped).</summary>
@@ -65,7 +65,7 @@ internal sealed class ProcessAdviceRun : IDisposable
             // The totals before and the list of mappings are two walks of the kernel's that do
             // not depend on each other: on two cores they take the time of one.
             Task<ProcessMemory?> totalsBefore = Task.Run(() => MappingReader.ReadRollup(handle.Stat, run.ProcessName));
-            run.Source = AdviceMappings.Collect(handle.Stat, run.ProcessName, selection, run.Plan, out string? reason, stopping: stopping);
+            run.Source = AdviceMappings.Collect(handle.Stat, run.ProcessName, selection, run.Plan, out SmapsCause? reason, stopping: stopping);
             run.SmapsReason = reason;
             run.Stopped = stopping();
             if (!run.Stopped)
@@ -116,7 +116,7 @@ internal sealed class ProcessAdviceRun : IDisposable
             result.RangesRequested++;
             result.BytesRequested += range.Length;
             result.BytesAdvised += range.Outcome.BytesAdvised;
-            if (range.SkipReason is not null)
+            if (range.Skip is not null)
             {
                 result.RangesSkipped++;
             }

@@ -5,9 +5,33 @@ using MadvPS.Interop;
 
 namespace MadvPS.Core;
 
-/// <summary>What one advice did to one file's range.</summary>
+/// <summary>Something the kernel did not do that the caller may expect (<see cref="FileNote"/>).</summary>
+internal enum FileNoteKind
+{
+    /// <summary>The advice was taken but the file's page cache is not visible to the caller: nothing measured.</summary>
+    NotVisible,
+    /// <summary>The advice sets readahead for one open file only (Sequential, Random, Normal, NoReuse).</summary>
+    OpenFileOnly,
+    /// <summary>The filesystem (tmpfs) ignores fadvise.</summary>
+    IgnoresFadvise,
+    /// <summary>Bytes were dirty and stay cached until written back.</summary>
+    DirtyKept,
+    /// <summary>The range does not start and end on page boundaries: its edge pages are kept.</summary>
+    PartialEdges,
+    /// <summary>Bytes stayed cached (mapped, locked or under writeback).</summary>
+    StayedCached,
+    /// <summary>Bytes of the range are holes, not read; DataBytes of data were.</summary>
+    Holes,
+    /// <summary>Readahead has not cached all of the range yet.</summary>
+    ReadaheadShort,
+}
+
+/// <summary>One note on what an advice did, with its figures; Commands word it.</summary>
+internal readonly record struct FileNote(FileNoteKind Kind, long Bytes = 0, long DataBytes = 0);
+
+/// <summary>What one advice did to one file's range, and the notes on it.</summary>
 internal sealed record FileAdviceOutcome(
-    long Offset, long Length, CacheFigures Before, CacheFigures After, bool Flushed, int Calls, string Note);
+    long Offset, long Length, CacheFigures Before, CacheFigures After, bool Flushed, int Calls, IReadOnlyList<FileNote> Notes);
 
 /// <summary>Gives posix_fadvise advice to a range of a file and measures its page cache before and after.</summary>
 internal static class FileAdvisor
@@ -83,8 +107,8 @@ internal static class FileAdvisor
         CacheFigures after = measuredBefore.Source == CacheSource.NotVisible ? NotVisible : FileCacheMeter.Measure(file, offset, length, method);
         (long rangeOffset, long rangeLength) = Range(file, offset, length);
         long? data = advice == FileAdvice.WillNeed && dataExtents is not null ? FileExtents.Bytes(dataExtents) : null;
-        string note = Explain(file, advice, rangeOffset, rangeLength, length == 0, measuredBefore, after, flush, data);
-        return new FileAdviceOutcome(rangeOffset, rangeLength, measuredBefore, after, flush, calls, note);
+        List<FileNote> notes = Explain(file, advice, rangeOffset, rangeLength, length == 0, measuredBefore, after, flush, data);
+        return new FileAdviceOutcome(rangeOffset, rangeLength, measuredBefore, after, flush, calls, notes);
     }
 
     private static void Fadvise(CachedFile file, long offset, long length, int value, FileAdvice advice)
@@ -97,52 +121,52 @@ internal static class FileAdvisor
     }
 
     /// <summary>What the kernel did not do that the caller may expect, from the figures and the rules in FileCacheFacts.</summary>
-    internal static string Explain(CachedFile file, FileAdvice advice, long offset, long length, bool toEnd,
+    internal static List<FileNote> Explain(CachedFile file, FileAdvice advice, long offset, long length, bool toEnd,
         CacheFigures before, CacheFigures after, bool flushed, long? dataBytes = null)
     {
-        var notes = new List<string>();
+        var notes = new List<FileNote>();
         if (after.Source == CacheSource.NotVisible)
         {
-            notes.Add($"The kernel took {advice}, but shows this file's page cache only to its owner, to CAP_FOWNER or to a user who may write it, so what it did is not measured (the cached figures are 0). Run as the owner or as root to measure it.");
+            notes.Add(new FileNote(FileNoteKind.NotVisible));
         }
         else if (!FileCacheFacts.ActsOnPageCache(advice))
         {
-            notes.Add($"{advice} sets how reads through one open file read ahead; MadvPS's own descriptor is closed again, so no reader is affected. A program must give it on its own descriptor.");
+            notes.Add(new FileNote(FileNoteKind.OpenFileOnly));
         }
         else if (FileCacheFacts.IgnoresFadvise(file.FilesystemType))
         {
-            notes.Add("tmpfs has no backing device and ignores fadvise: its pages leave only by deletion or swap.");
+            notes.Add(new FileNote(FileNoteKind.IgnoresFadvise));
         }
         else if (advice == FileAdvice.DontNeed && after.Cached > 0)
         {
             if (before.Dirty > 0 && !flushed)
             {
-                notes.Add($"{Display.Bytes(before.Dirty.Value)} were dirty: DontNeed drops only clean pages. The kernel started writing them back, and they stay cached until that is done. Add -Flush to write them first, or advise again later.");
+                notes.Add(new FileNote(FileNoteKind.DirtyKept, before.Dirty.Value));
             }
 
             long end = toEnd ? file.Size : offset + length;
             (long first, long last) = FileCacheFacts.DontNeedWholePages(offset, end, file.Size, FileCacheMeter.PageSize);
             if (first != offset || (!toEnd && end < file.Size && last != end))
             {
-                notes.Add("The range does not start and end on page boundaries: the partial pages at its edges are kept.");
+                notes.Add(new FileNote(FileNoteKind.PartialEdges));
             }
 
-            notes.Add($"{Display.Bytes(after.Cached)} stayed cached: pages that processes map, lock, or are writing back do not leave.");
+            notes.Add(new FileNote(FileNoteKind.StayedCached, after.Cached));
         }
         else if (advice == FileAdvice.WillNeed)
         {
             long range = Math.Min(length, Math.Max(0, file.Size - offset));
             if (dataBytes is long data && data < range)
             {
-                notes.Add($"{Display.Bytes(range - data)} of the range are holes (SEEK_HOLE), which hold no data and were not read; {Display.Bytes(data)} of data were.");
+                notes.Add(new FileNote(FileNoteKind.Holes, range - data, data));
             }
 
             if (after.Cached < FileCacheFacts.RoundUp(dataBytes ?? range, FileCacheMeter.PageSize))
             {
-                notes.Add("Readahead is asynchronous and may be cut short by memory pressure: not all of the range is cached yet.");
+                notes.Add(new FileNote(FileNoteKind.ReadaheadShort));
             }
         }
 
-        return string.Join(" ", notes);
+        return notes;
     }
 }

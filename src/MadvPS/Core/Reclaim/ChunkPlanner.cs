@@ -16,6 +16,17 @@ internal enum ChunkState
     Hot,
 }
 
+/// <summary>Why the reclaim loop never advises a mapping.</summary>
+internal enum ReclaimExclusion
+{
+    /// <summary>The advice policy skips it (<see cref="AdvicePolicy.Skip"/>).</summary>
+    Skipped,
+    /// <summary>The kernel's own mapping ([vdso], [vvar], ...).</summary>
+    KernelMapping,
+    /// <summary>Anonymous memory without swap.</summary>
+    NoSwap,
+}
+
 /// <summary>A piece of a mapping, at most ChunkSize long, that the loop learns about on its own.</summary>
 internal sealed class Chunk
 {
@@ -104,22 +115,21 @@ internal sealed class ChunkPlanner
     }
 
     /// <summary>Whether the loop may advise this mapping at all, and why not.</summary>
-    public string? Excluded(MappingView mapping)
+    public ReclaimExclusion? Excluded(MappingView mapping)
     {
-        string? skip = AdvicePolicy.SkipReason(_settings.Advice, mapping.Start, (long)(mapping.End - mapping.Start), mapping.Flags, mapping.Kind);
-        if (skip is not null)
+        if (AdvicePolicy.Skip(_settings.Advice, mapping.Start, (long)(mapping.End - mapping.Start), mapping.Flags, mapping.Kind) is not null)
         {
-            return skip;
+            return ReclaimExclusion.Skipped;
         }
 
         if (!AdvicePolicy.Selects(MappingSelection.All, mapping.Kind))
         {
-            return "The kernel's own mapping.";
+            return ReclaimExclusion.KernelMapping;
         }
 
         if (!_settings.SwapAvailable && ReclaimSettings.NeedsSwap(mapping.Kind))
         {
-            return "Anonymous memory without swap.";
+            return ReclaimExclusion.NoSwap;
         }
 
         return null;
@@ -137,7 +147,7 @@ internal sealed class ChunkPlanner
         {
             findings.Rss += mapping.Rss;
             findings.Referenced += mapping.Referenced;
-            string? excluded = Excluded(mapping);
+            ReclaimExclusion? excluded = Excluded(mapping);
             if (excluded is not null)
             {
                 if (!_settings.SwapAvailable && ReclaimSettings.NeedsSwap(mapping.Kind))

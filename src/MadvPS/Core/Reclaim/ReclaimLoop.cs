@@ -6,14 +6,38 @@ using System.Threading;
 
 namespace MadvPS.Core;
 
+/// <summary>What a step did, or why the loop ended for a process (<see cref="ReclaimNote"/>).</summary>
+internal enum ReclaimNoteKind
+{
+    /// <summary>Memory pressure (Pressure) is above -MaxPressure: nothing more is advised.</summary>
+    Pressure,
+    /// <summary>Nothing cold is left; watching what comes back for SettleSteps steps.</summary>
+    Settling,
+    /// <summary>Nothing cold is left (Chunks: the chunks that came back and are left alone).</summary>
+    Converged,
+    /// <summary>Bytes of the OfBytes the last step advised came back: nothing advised; Chunks newly hot.</summary>
+    BackedOff,
+    /// <summary>Bytes are cold; the budget (OfBytes now) waits for the next step.</summary>
+    BudgetWait,
+    /// <summary>The advice on Chunks chunks holding Bytes resident; ColdLeft for later steps.</summary>
+    Advised,
+    /// <summary>The process exited at Step.</summary>
+    Exited,
+    /// <summary>-Duration ran out after Step steps.</summary>
+    DurationOver,
+}
+
+/// <summary>What a step did or why the loop ended, as figures; Commands word it with the settings.</summary>
+internal readonly record struct ReclaimNote(ReclaimNoteKind Kind, int Step = 0, double Pressure = 0, long Bytes = 0, long OfBytes = 0, int Chunks = 0, long ColdLeft = 0);
+
 /// <summary>What the reclaim loop tells its caller, on the caller's own thread.</summary>
 internal interface IReclaimObserver
 {
     /// <summary>Called about every <see cref="AccessSession.Tick"/> while a step's window runs.</summary>
     void Waiting(int step, TimeSpan elapsed);
 
-    /// <summary>A step ended for one process.</summary>
-    void StepCompleted(ReclaimTarget target, ReclaimStep step);
+    /// <summary>A step ended for one process; the caller words <paramref name="note"/> into its Detail.</summary>
+    void StepCompleted(ReclaimTarget target, ReclaimStep step, ReclaimNote note);
 
     /// <summary>A process dropped out with an error that is not its exit; it gets no result.</summary>
     void Failed(ReclaimTarget target, Exception error);
@@ -55,7 +79,7 @@ internal static class ReclaimLoop
             {
                 foreach (ReclaimTarget target in active)
                 {
-                    target.Finish(ReclaimStopReason.Duration, $"-Duration {settings.Duration} ran out after {target.Steps} step(s).");
+                    target.Finish(ReclaimStopReason.Duration, new ReclaimNote(ReclaimNoteKind.DurationOver, target.Steps));
                 }
 
                 return true;
@@ -117,6 +141,7 @@ internal static class ReclaimLoop
             Step = step,
             Pressure = pressure,
         };
+        ReclaimNote note;
 
         try
         {
@@ -132,27 +157,25 @@ internal static class ReclaimLoop
             if (action == ReclaimAction.Pressure)
             {
                 record.Action = action;
-                record.Detail = $"Memory pressure {pressure:0.##}% of the step's time is above -MaxPressure {settings.MaxPressure:0.##}%: nothing more is advised.";
-                target.Finish(ReclaimStopReason.Pressure, record.Detail);
+                note = new ReclaimNote(ReclaimNoteKind.Pressure, step, pressure);
+                target.Finish(ReclaimStopReason.Pressure, note);
             }
             else if (action == ReclaimAction.Waited)
             {
                 record.Action = action;
-                record.Detail = $"Nothing cold is left; watching what comes back for {settings.SettleSteps} step(s) after the last advice before ending.";
+                note = new ReclaimNote(ReclaimNoteKind.Settling, step);
                 target.LastAdvisedResident = 0;
             }
             else if (action == ReclaimAction.Converged)
             {
                 record.Action = action;
-                record.Detail = findings.HotChunks > 0
-                    ? $"Nothing cold is left; {findings.HotChunks} chunk(s) came back after they were advised and are left alone."
-                    : "Nothing cold is left.";
-                target.Finish(ReclaimStopReason.Converged, record.Detail);
+                note = new ReclaimNote(ReclaimNoteKind.Converged, step, Chunks: findings.HotChunks);
+                target.Finish(ReclaimStopReason.Converged, note);
             }
             else if (action == ReclaimAction.BackedOff)
             {
                 record.Action = action;
-                record.Detail = $"{Display.Bytes(findings.RefaultedBytes)} of the {Display.Bytes(target.LastAdvisedResident)} resident that the last step advised came back (more than {settings.MaxRefaultShare:P0}): nothing is advised this step; {findings.NewlyHot} chunk(s) are left alone for a while.";
+                note = new ReclaimNote(ReclaimNoteKind.BackedOff, step, Bytes: findings.RefaultedBytes, OfBytes: target.LastAdvisedResident, Chunks: findings.NewlyHot);
                 target.LastAdvisedResident = 0;
             }
             else
@@ -168,7 +191,7 @@ internal static class ReclaimLoop
                 if (chosen.Count == 0)
                 {
                     record.Action = ReclaimAction.Waited;
-                    record.Detail = $"{Display.Bytes(findings.CandidateBytes)} is cold; the budget of -MaxBytesPerSecond ({Display.Bytes(budget.Available)} now) waits for the next step.";
+                    note = new ReclaimNote(ReclaimNoteKind.BudgetWait, step, Bytes: findings.CandidateBytes, OfBytes: budget.Available);
                     target.LastAdvisedResident = 0;
                 }
                 else
@@ -181,8 +204,7 @@ internal static class ReclaimLoop
                         target.LastAdviceStep = step;
                     }
 
-                    record.Detail = $"{settings.Advice} on {chosen.Count} chunk(s) holding {Display.Bytes(chosenBytes)} resident" +
-                        (record.ColdBytesLeft > 0 ? $"; {Display.Bytes(record.ColdBytesLeft)} cold left for later steps." : ".");
+                    note = new ReclaimNote(ReclaimNoteKind.Advised, step, Bytes: chosenBytes, Chunks: chosen.Count, ColdLeft: record.ColdBytesLeft);
                 }
             }
 
@@ -190,19 +212,19 @@ internal static class ReclaimLoop
         }
         catch (ProcessAccessException e) when (e.Failure is ProcessAccessFailure.Exited or ProcessAccessFailure.NotFound)
         {
-            target.Finish(ReclaimStopReason.Exited, $"The process exited at step {step}.");
+            target.Finish(ReclaimStopReason.Exited, new ReclaimNote(ReclaimNoteKind.Exited, step));
             return;
         }
         catch (ProcessAdviceException e) when (e.Errno == (int)Interop.Errno.ESRCH)
         {
-            target.Finish(ReclaimStopReason.Exited, $"The process exited at step {step}.");
+            target.Finish(ReclaimStopReason.Exited, new ReclaimNote(ReclaimNoteKind.Exited, step));
             return;
         }
         catch (Exception e) when (e is ProcessAccessException or ProcessAdviceException or Interop.LinuxErrorException or IOException or SmapsFormatException or FormatException)
         {
             if (!target.Measured.Directory.IsAlive())
             {
-                target.Finish(ReclaimStopReason.Exited, $"The process exited at step {step}.");
+                target.Finish(ReclaimStopReason.Exited, new ReclaimNote(ReclaimNoteKind.Exited, step));
                 return;
             }
 
@@ -214,7 +236,7 @@ internal static class ReclaimLoop
         record.Elapsed = clock.Elapsed;
         if (!cancellation.IsCancellationRequested)
         {
-            observer.StepCompleted(target, record);
+            observer.StepCompleted(target, record, note);
         }
     }
 
@@ -255,7 +277,7 @@ internal static class ReclaimLoop
             ReclaimTarget target = _targets[process];
             if (error is ProcessAccessException { Failure: ProcessAccessFailure.Exited or ProcessAccessFailure.NotFound })
             {
-                target.Finish(ReclaimStopReason.Exited, $"The process exited at step {_step}.");
+                target.Finish(ReclaimStopReason.Exited, new ReclaimNote(ReclaimNoteKind.Exited, _step));
             }
             else
             {

@@ -1,13 +1,19 @@
 using System;
-using System.Globalization;
 using System.IO;
 
 namespace MadvPS.Core;
 
-/// <summary>What the first step would do to a process, in words, for ShouldProcess and -WhatIf; reads smaps, changes nothing.</summary>
+/// <summary>
+/// What the first step would take from a process: the resident bytes it can advise (in how many
+/// mappings and chunks), at most how much of it the first step advises, and what is left alone
+/// for want of swap or because the advice cannot take it.
+/// </summary>
+internal sealed record ReclaimPreview(long Eligible, int Mappings, int Chunks, long FirstStep, long NoSwap, long Other);
+
+/// <summary>What the first step would do to a process, for ShouldProcess and -WhatIf (Commands word it); reads smaps, changes nothing.</summary>
 internal static class ReclaimPlan
 {
-    public static string Describe(ReclaimTarget target, ReclaimSettings settings)
+    public static ReclaimPreview Preview(ReclaimTarget target, ReclaimSettings settings)
     {
         var planner = new ChunkPlanner(settings);
         long eligible = 0, noSwap = 0, other = 0;
@@ -40,19 +46,6 @@ internal static class ReclaimPlan
         }
 
         double firstStep = settings.MaxBytesPerSecond * settings.Window.TotalSeconds;
-        string text = string.Create(CultureInfo.InvariantCulture,
-            $"Clear the referenced bits (clear_refs 1) and wait a window of {settings.Window.TotalSeconds:0.###} s; then {settings.Advice} at most {Display.Bytes((long)Math.Min(firstStep, eligible))} of the memory that stayed idle, of {Display.Bytes(eligible)} resident in {mappings} mapping(s) ({chunks} chunk(s) of {Display.Bytes(settings.ChunkSize)}) it can take");
-        if (noSwap > 0)
-        {
-            text += $"; {Display.Bytes(noSwap)} of anonymous memory is left alone (no swap)";
-        }
-
-        if (other > 0)
-        {
-            text += $"; {Display.Bytes(other)} in mappings {settings.Advice} cannot take (locked, PFN, hugetlb, the kernel's) is left alone";
-        }
-
-        return text + string.Create(CultureInfo.InvariantCulture,
-            $"; repeat for up to {settings.Duration} or until nothing cold is left, stopping above {settings.MaxPressure:0.##}% memory pressure");
+        return new ReclaimPreview(eligible, mappings, chunks, (long)Math.Min(firstStep, eligible), noSwap, other);
     }
 }

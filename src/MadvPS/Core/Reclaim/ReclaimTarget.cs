@@ -43,7 +43,7 @@ internal sealed class ReclaimTarget : IDisposable
     /// <summary>The last step that advised anything; 0 before.</summary>
     public int LastAdviceStep { get; set; }
     public ReclaimStopReason? StopReason { get; private set; }
-    public string StopDetail { get; private set; } = "";
+    public ReclaimNote? StopNote { get; private set; }
     public (long Rss, long Swap) After { get; private set; }
     public (long Minor, long Major) Faults => (_faultsLast.Minor - _faultsAtStart.Minor, _faultsLast.Major - _faultsAtStart.Major);
 
@@ -175,7 +175,7 @@ internal sealed class ReclaimTarget : IDisposable
     public void Fail() => HasFailed = true;
 
     /// <summary>Ends the run for this process: reads its totals last (none when it exited).</summary>
-    public void Finish(ReclaimStopReason reason, string detail)
+    public void Finish(ReclaimStopReason reason, ReclaimNote note)
     {
         if (StopReason is not null)
         {
@@ -183,7 +183,7 @@ internal sealed class ReclaimTarget : IDisposable
         }
 
         StopReason = reason;
-        StopDetail = detail;
+        StopNote = note;
         if (reason != ReclaimStopReason.Exited)
         {
             try
@@ -228,7 +228,6 @@ internal sealed class ReclaimTarget : IDisposable
         PeakPressure = peakPressure,
         Steps = Steps,
         StopReason = StopReason ?? ReclaimStopReason.Stopped,
-        StopDetail = StopDetail,
         Duration = duration,
     };
 
