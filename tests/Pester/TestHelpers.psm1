@@ -163,6 +163,22 @@ function Wait-ProcessState {
     $seen
 }
 
+function Stop-TestProcess {
+    # SIGSTOP, then waits until every thread shows T in /proc/PID/task/TID/stat: a .NET target's
+    # runtime maps memory at any time, and only a process stopped whole maps nothing. $true once
+    # every thread is stopped; $false after the deadline.
+    param([Parameter(Mandatory)] [int] $Id, [int] $TimeoutMs = 30000)
+    kill -STOP $Id
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    do {
+        $running = @([IO.Directory]::GetDirectories("/proc/$Id/task") | Where-Object {
+                $stat = try { [IO.File]::ReadAllText("$_/stat") } catch { 'x) T' }
+                $stat.Substring($stat.LastIndexOf(')') + 2, 1) -ne 'T'
+            })
+    } while ($running.Count -gt 0 -and $clock.ElapsedMilliseconds -lt $TimeoutMs)
+    $running.Count -eq 0
+}
+
 function Get-FreeProcessId {
     # A PID no process or thread holds now: above the highest one in use, below pid_max.
     $max = [int][IO.File]::ReadAllText('/proc/sys/kernel/pid_max').Trim()
@@ -233,4 +249,4 @@ function Invoke-Captured {
     [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.Result; Error = $stderr; Text = "exit $($process.ExitCode): $($stdout.Result) $stderr" }
 }
 
-Export-ModuleMember -Function Invoke-Captured, Start-TestTarget, Get-TargetMapping, Enable-TestSwap, Disable-TestSwap, Get-TestSwapList, Get-ProcessState, Wait-ProcessState, Get-FreeProcessId, Get-KernelThreadId, Test-CapSysNice, Get-KernelVersion, Get-DiskFolderProblem
+Export-ModuleMember -Function Invoke-Captured, Start-TestTarget, Stop-TestProcess, Get-TargetMapping, Enable-TestSwap, Disable-TestSwap, Get-TestSwapList, Get-ProcessState, Wait-ProcessState, Get-FreeProcessId, Get-KernelThreadId, Test-CapSysNice, Get-KernelVersion, Get-DiskFolderProblem
