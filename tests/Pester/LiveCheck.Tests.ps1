@@ -85,9 +85,8 @@ Describe 'Ranges that changed since they were read' {
         # The target is a .NET process whose runtime maps memory at any time, and the kernel may put
         # a new mapping in the hole. Stopped, it maps nothing: the VMAs the test reads from
         # /proc/PID/maps are those the advice finds.
-        kill -STOP $t.Id
         try {
-            Wait-ProcessState -Id $t.Id -State 'T' | Should -Be 'T'
+            Stop-TestProcess -Id $t.Id | Should -BeTrue
             $mapped = [System.Collections.Generic.List[object]]::new()
             foreach ($line in Get-Content "/proc/$($t.Id)/maps") {
                 $bounds = ($line -split ' ')[0] -split '-'

@@ -1,12 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
-using System.Text;
-using System.Threading;
-using System.Threading.Tasks;
 using CsCheck;
-using MadvPS.Commands;
 using MadvPS.Core;
 using Xunit;
 

@@ -58,8 +58,8 @@ internal sealed class ReclaimTarget : IDisposable
         PagemapCounter? pages = null;
         try
         {
-            (long, long) before = ReadRollup(measured)
-                ?? throw (measured.Directory.IsAlive() ? new NoAddressSpaceException(processId) : Exited(measured, null));
+            // Null only for a live task without an address space: an exiting one is Exited already.
+            (long, long) before = ReadRollup(measured) ?? throw new NoAddressSpaceException(processId);
             pages = OpenPagemap(measured);
             (long, long) faults = FaultSignal.Read(measured.Directory) ?? throw Exited(measured, null);
             return new ReclaimTarget(measured, pages, settings, faults, before);
